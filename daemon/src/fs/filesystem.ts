@@ -1,0 +1,170 @@
+/**
+ * The contract between the FUSE server and a filesystem backend (passthrough_fs, rafs, the VFS that
+ * stacks several of them). Nodeids here are the backend's own: FUSE_ROOT_ID (1) is its root; the VFS maps
+ * them into the mount's nodeid space. Names are raw bytes (Buffer), as the kernel sends them.
+ *
+ * Every method may return a value or a Promise. Errors are thrown as FsError(errno) (or a Node SystemError);
+ * a method a backend does not implement is ENOSYS, which the kernel remembers for optional ops.
+ *
+ * Kernel rules a backend must keep:
+ * - lookup, create, mknod, mkdir, symlink and link each add one to the returned node's lookup count;
+ *   forget(nodeid, n) takes n away; a node whose count reaches 0 may be dropped, and only then may its
+ *   nodeid ever be reused (a backend should simply never reuse one).
+ * - readdirplus entries (except "." and "..") count as lookups: the server calls lookup() for each
+ *   entry it actually sends, so a backend's readdir never counts anything itself.
+ */
+
+export const FUSE_ROOT_ID = 1;
+
+export interface RequestContext {
+  uid: number;
+  gid: number;
+  pid: number;
+}
+
+export interface Attr {
+  ino: number;
+  size: number;
+  blocks: number;
+  atimeSec: number;
+  atimeNsec: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  ctimeSec: number;
+  ctimeNsec: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  blksize: number;
+}
+
+export interface Entry {
+  nodeid: number;
+  generation: number;
+  attr: Attr;
+  /** seconds */
+  entryTimeout: number;
+  /** seconds */
+  attrTimeout: number;
+}
+
+export interface AttrReply {
+  attr: Attr;
+  attrTimeout: number;
+}
+
+/** FOPEN_* bits for OpenReply.openFlags */
+export const FOPEN_DIRECT_IO = 1 << 0;
+export const FOPEN_KEEP_CACHE = 1 << 1;
+export const FOPEN_NONSEEKABLE = 1 << 2;
+export const FOPEN_CACHE_DIR = 1 << 3;
+export const FOPEN_NOFLUSH = 1 << 5;
+export const FOPEN_PARALLEL_DIRECT_WRITES = 1 << 6;
+
+export interface OpenReply {
+  fh: number;
+  openFlags: number;
+}
+
+export interface CreateReply {
+  entry: Entry;
+  open: OpenReply;
+}
+
+export interface DirEntry {
+  ino: number;
+  /** Cookie that resumes the listing right AFTER this entry. */
+  nextOffset: number;
+  /** DT_* type (mode >> 12). */
+  type: number;
+  name: Buffer;
+}
+
+/** Bits of SetattrIn.valid (FATTR_*). */
+export const FATTR_MODE = 1 << 0;
+export const FATTR_UID = 1 << 1;
+export const FATTR_GID = 1 << 2;
+export const FATTR_SIZE = 1 << 3;
+export const FATTR_ATIME = 1 << 4;
+export const FATTR_MTIME = 1 << 5;
+export const FATTR_FH = 1 << 6;
+export const FATTR_ATIME_NOW = 1 << 7;
+export const FATTR_MTIME_NOW = 1 << 8;
+export const FATTR_LOCKOWNER = 1 << 9;
+export const FATTR_CTIME = 1 << 10;
+export const FATTR_KILL_SUIDGID = 1 << 11;
+
+export interface SetattrIn {
+  valid: number;
+  fh: number;
+  size: number;
+  atimeSec: number;
+  atimeNsec: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface Statfs {
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  bsize: number;
+  namelen: number;
+  frsize: number;
+}
+
+type R<T> = T | Promise<T>;
+
+export interface FileSystem {
+  /** Called once the kernel's INIT is answered; `writebackCache` etc. may be consulted by a backend. */
+  init?(): R<void>;
+  destroy?(): R<void>;
+
+  lookup(ctx: RequestContext, parent: number, name: Buffer): R<Entry>;
+  forget(nodeid: number, nlookup: number): void;
+  getattr(ctx: RequestContext, nodeid: number, fh: number | undefined): R<AttrReply>;
+  setattr?(ctx: RequestContext, nodeid: number, attr: SetattrIn): R<AttrReply>;
+  readlink?(ctx: RequestContext, nodeid: number): R<Buffer>;
+  symlink?(ctx: RequestContext, parent: number, name: Buffer, target: Buffer): R<Entry>;
+  mknod?(ctx: RequestContext, parent: number, name: Buffer, mode: number, rdev: number, umask: number): R<Entry>;
+  mkdir?(ctx: RequestContext, parent: number, name: Buffer, mode: number, umask: number): R<Entry>;
+  unlink?(ctx: RequestContext, parent: number, name: Buffer): R<void>;
+  rmdir?(ctx: RequestContext, parent: number, name: Buffer): R<void>;
+  /** flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT */
+  rename?(ctx: RequestContext, parent: number, name: Buffer, newParent: number, newName: Buffer, flags: number): R<void>;
+  link?(ctx: RequestContext, nodeid: number, newParent: number, newName: Buffer): R<Entry>;
+
+  open?(ctx: RequestContext, nodeid: number, flags: number): R<OpenReply>;
+  create?(ctx: RequestContext, parent: number, name: Buffer, mode: number, flags: number, umask: number): R<CreateReply>;
+  read?(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): R<Buffer>;
+  write?(ctx: RequestContext, nodeid: number, fh: number, offset: number, data: Buffer, writeFlags: number): R<number>;
+  flush?(ctx: RequestContext, nodeid: number, fh: number, lockOwner: bigint): R<void>;
+  release?(ctx: RequestContext, nodeid: number, fh: number, flags: number): R<void>;
+  fsync?(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): R<void>;
+  lseek?(ctx: RequestContext, nodeid: number, fh: number, offset: number, whence: number): R<number>;
+  fallocate?(ctx: RequestContext, nodeid: number, fh: number, mode: number, offset: number, length: number): R<void>;
+  copyFileRange?(ctx: RequestContext, nodeidIn: number, fhIn: number, offIn: number,
+    nodeidOut: number, fhOut: number, offOut: number, len: number, flags: number): R<number>;
+
+  opendir?(ctx: RequestContext, nodeid: number, flags: number): R<OpenReply>;
+  /** Entries from `offset` (0 = start, else a nextOffset given earlier); `size` is the reply buffer size, a hint. */
+  readdir?(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): R<DirEntry[]>;
+  releasedir?(ctx: RequestContext, nodeid: number, fh: number): R<void>;
+  fsyncdir?(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): R<void>;
+
+  statfs?(ctx: RequestContext, nodeid: number): R<Statfs>;
+  access?(ctx: RequestContext, nodeid: number, mask: number): R<void>;
+  /** size 0: return the value's length as a number; else the value (ERANGE if longer than size). */
+  getxattr?(ctx: RequestContext, nodeid: number, name: Buffer, size: number): R<Buffer | number>;
+  /** size 0: return the list's length as a number; else the NUL-separated list. */
+  listxattr?(ctx: RequestContext, nodeid: number, size: number): R<Buffer | number>;
+  setxattr?(ctx: RequestContext, nodeid: number, name: Buffer, value: Buffer, flags: number): R<void>;
+  removexattr?(ctx: RequestContext, nodeid: number, name: Buffer): R<void>;
+}

@@ -1,0 +1,122 @@
+/**
+ * The one door to the native addon (daemon/native): readiness polling, the *at() system calls,
+ * SCM_RIGHTS descriptor passing and the zstd/lz4 codecs. Every call returns its result or a negative
+ * errno; nothing here throws for an OS error. Callers turn a negative result into an Errno where it matters.
+ */
+import * as path from 'path';
+
+export interface RecvResult { n: number; fds: number[]; truncated: boolean }
+export interface PeerCred { pid: number; uid: number; gid: number }
+type Name = string | Buffer;
+export type PollHandle = object;
+
+export interface NativeAddon {
+  pollStart(fd: number, events: number, cb: (status: number, events: number) => void): PollHandle | number;
+  pollUpdate(handle: PollHandle, events: number): number;
+  pollClose(handle: PollHandle): number;
+
+  read(fd: number, buf: Uint8Array, off: number, len: number): number;
+  write(fd: number, buf: Uint8Array, off: number, len: number): number;
+  writev(fd: number, bufs: Uint8Array[]): number;
+  pread(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  /** pos < 0 writes at the current position (O_APPEND). */
+  pwrite(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  openat(dirfd: number, name: Name, flags: number, mode: number): number;
+  close(fd: number): number;
+  dup(fd: number): number;
+  setNonblock(fd: number, on: boolean): number;
+  setCloexec(fd: number, on: boolean): number;
+  /** out: dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, atime s, ns, mtime s, ns, ctime s, ns */
+  fstatat(dirfd: number, name: Name, flags: number, out: Float64Array): number;
+  /** out: bsize, blocks, bfree, bavail, files, ffree, namelen, frsize */
+  fstatfs(fd: number, out: Float64Array): number;
+  mkdirat(dirfd: number, name: Name, mode: number): number;
+  mknodat(dirfd: number, name: Name, mode: number, rdev: number): number;
+  symlinkat(target: Name, dirfd: number, name: Name): number;
+  readlinkat(dirfd: number, name: Name): Buffer | number;
+  unlinkat(dirfd: number, name: Name, flags: number): number;
+  renameat2(olddirfd: number, oldname: Name, newdirfd: number, newname: Name, flags: number): number;
+  linkat(olddirfd: number, oldname: Name, newdirfd: number, newname: Name, flags: number): number;
+  fchmodat(dirfd: number, name: Name, mode: number): number;
+  fchownat(dirfd: number, name: Name, uid: number, gid: number, flags: number): number;
+  utimensat(dirfd: number, name: Name, as: number, ans: number, ms: number, mns: number, flags: number): number;
+  truncate(path: Name, len: number): number;
+  ftruncate(fd: number, len: number): number;
+  fsync(fd: number, datasync: number): number;
+  fallocate(fd: number, mode: number, offset: number, len: number): number;
+  lseek(fd: number, offset: number, whence: number): number;
+  copyFileRange(fdin: number, offin: number, fdout: number, offout: number, len: number, flags: number): number;
+  /** Raw linux_dirent64 records: ino u64, off i64, reclen u16, type u8, name NUL-terminated. */
+  getdents(fd: number, buf: Uint8Array): number;
+  getxattr(path: Name, name: Name, buf: Uint8Array | null): number;
+  setxattr(path: Name, name: Name, value: Uint8Array, flags: number): number;
+  listxattr(path: Name, buf: Uint8Array | null): number;
+  removexattr(path: Name, name: Name): number;
+  mount(source: Name, target: Name, fstype: Name, flags: number, data: Name): number;
+  umount2(target: Name, flags: number): number;
+  raiseNofile(n: number): number;
+  umask(mask: number): number;
+  setfsugid(uid: number, gid: number): number;
+
+  unixListen(path: Name, backlog: number): number;
+  unixConnect(path: Name): number;
+  socketPair(): [number, number] | number;
+  accept(fd: number): number;
+  sendFds(fd: number, buf: Uint8Array, off: number, len: number, fds: number[]): number;
+  recvFds(fd: number, buf: Uint8Array, off: number, len: number): RecvResult | number;
+  peerCred(fd: number): PeerCred | number;
+
+  zstdDecompress(src: Uint8Array, dst: Uint8Array): number;
+  zstdCompress(src: Uint8Array, level: number): Buffer;
+  lz4Decompress(src: Uint8Array, dst: Uint8Array): number;
+  lz4Compress(src: Uint8Array): Buffer;
+}
+
+function load(): NativeAddon {
+  // dist/daemon/src/native -> daemon/native/build/Release
+  const candidates = [
+    path.resolve(__dirname, '../../../../daemon/native/build/Release/nydus_native.node'),
+    path.resolve(__dirname, '../../native/build/Release/nydus_native.node'),
+  ];
+  let lastError: unknown;
+  for (const file of candidates) {
+    try {
+      return require(file) as NativeAddon;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw new Error(`Cannot load the native addon (run "npm run build:native"): ${String(lastError)}`);
+}
+
+export const native: NativeAddon = load();
+
+/** uv_poll event bits. */
+export const POLL_READABLE = 1;
+export const POLL_WRITABLE = 2;
+export const POLL_DISCONNECT = 4;
+
+/** Linux constants the addon's callers need (x86_64 and aarch64 agree on these). */
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
+export const AT_EMPTY_PATH = 0x1000;
+export const O_PATH = 0o10000000;
+export const O_NOFOLLOW = 0o400000;
+export const O_DIRECTORY = 0o200000;
+export const O_CLOEXEC = 0o2000000;
+export const O_DIRECT = 0o40000;
+export const RENAME_NOREPLACE = 1;
+export const RENAME_EXCHANGE = 2;
+export const RENAME_WHITEOUT = 4;
+export const UTIME_NOW = (1 << 30) - 1;
+export const UTIME_OMIT = (1 << 30) - 2;
+export const MNT_DETACH = 2;
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+
+/** Path of an fd through /proc, for calls that have no fd-based form (xattrs, chmod of an O_PATH fd). */
+export function procFdPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * The state every passthrough op works on: the options, the inode and handle tables, and the few steps the
+ * op families share (turning a fresh O_PATH fd into a counted entry, refusing writes on a read-only share).
+ */
+import * as fs from 'fs';
+import { Entry, FUSE_ROOT_ID } from '../fs/filesystem';
+import { E, FsError } from '../fs/errno';
+import { native, AT_FDCWD, O_DIRECTORY, O_PATH } from '../native';
+import { HandleTable } from './handle-table';
+import { statFd } from './host';
+import { InodeEntry, InodeTable } from './inode-table';
+
+export interface PassthroughOptions {
+  /** The host directory to serve; nothing outside it is reachable through the filesystem. */
+  sharedDir: string;
+  /** false: every op that would change the tree fails with EROFS. */
+  writable: boolean;
+  /** seconds; default 1 */
+  entryTimeout?: number;
+  /** seconds; default 1 */
+  attrTimeout?: number;
+}
+
+export class PassthroughCore {
+  readonly entryTimeout: number;
+  readonly attrTimeout: number;
+
+  constructor(
+    readonly opts: PassthroughOptions,
+    readonly inodes: InodeTable,
+    readonly handles: HandleTable,
+  ) {
+    this.entryTimeout = opts.entryTimeout ?? 1;
+    this.attrTimeout = opts.attrTimeout ?? 1;
+  }
+
+  /** Throws EROFS unless the share was opened writable. */
+  requireWritable(): void {
+    if (!this.opts.writable) throw new FsError(E.EROFS, 'read-only share');
+  }
+
+  /**
+   * Counts one lookup of the inode `fd` (O_PATH, now owned by this call) refers to and builds its entry.
+   * The fd is kept for a new inode and closed for one the table already has.
+   */
+  enter(fd: number): Entry {
+    let st;
+    try {
+      st = statFd(fd);
+    } catch (err) {
+      native.close(fd);
+      throw err;
+    }
+    const inode = this.inodes.addLookup(fd, st.dev, st.ino);
+    return this.entryOf(inode, st.attr);
+  }
+
+  /** Counts one more lookup of an inode already in the table (link, lookup of '..' at the root). */
+  enterKnown(inode: InodeEntry): Entry {
+    const st = statFd(inode.fd);
+    inode.lookups++;
+    return this.entryOf(inode, st.attr);
+  }
+
+  private entryOf(inode: InodeEntry, attr: Entry['attr']): Entry {
+    return {
+      nodeid: inode.nodeid, generation: inode.generation, attr,
+      entryTimeout: this.entryTimeout, attrTimeout: this.attrTimeout,
+    };
+  }
+
+  closeAll(): void {
+    this.handles.closeAll();
+    this.inodes.closeAll();
+  }
+}
+
+/** Opens the shared directory as the root inode; a clear Error when it is missing or not a directory. */
+export function openRoot(sharedDir: string): { fd: number; dev: number; ino: number } {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(sharedDir);
+  } catch (err) {
+    throw new Error(`passthrough_fs: cannot use shared directory "${sharedDir}": ${(err as Error).message}`);
+  }
+  if (!stat.isDirectory()) throw new Error(`passthrough_fs: shared directory "${sharedDir}" is not a directory`);
+  const fd = native.openat(AT_FDCWD, sharedDir, O_PATH | O_DIRECTORY, 0);
+  if (fd < 0) throw new Error(`passthrough_fs: cannot open shared directory "${sharedDir}": errno ${-fd}`);
+  const st = statFd(fd);
+  return { fd, dev: st.dev, ino: st.ino };
+}
+
+export function rootEntry(root: { fd: number; dev: number; ino: number }): InodeEntry {
+  return { nodeid: FUSE_ROOT_ID, fd: root.fd, dev: root.dev, ino: root.ino, generation: 0, lookups: 1 };
+}

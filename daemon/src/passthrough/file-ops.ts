@@ -1,0 +1,121 @@
+/**
+ * Ops on open files: open, create, read, write, flush, release, fsync, lseek, fallocate, copy_file_range.
+ * Only regular files are opened (a symlink is ELOOP, a directory EISDIR, any other type ENXIO: the kernel
+ * serves FIFOs and device nodes itself, and the daemon must never open a host device or block on a FIFO).
+ * Every call is a synchronous syscall on the main thread; copy_file_range copies at most 64 MiB per request
+ * (a short count, which callers loop on) so one request cannot stall the daemon for long.
+ */
+import { CreateReply, OpenReply } from '../fs/filesystem';
+import { E, FsError, check } from '../fs/errno';
+import { native, AT_FDCWD, O_NOFOLLOW, O_PATH, procFdPath } from '../native';
+import { PassthroughCore } from './core';
+import {
+  O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, S_IFDIR, S_IFLNK, S_IFREG,
+  asCaller, checkName, fileType, openPathAt, reopen, statFd,
+} from './host';
+import { killSuidGid } from './node-ops';
+
+const FUSE_WRITE_KILL_SUIDGID = 1 << 2;
+const COPY_CHUNK_MAX = 64 * 1024 * 1024;
+/** Flags that only mean something while a name is being created, or that would stop the /proc reopen. */
+const NOT_FOR_REOPEN = O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW;
+
+function wantsWrite(flags: number): boolean {
+  return (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
+}
+
+/** Throws the errno open(2) of this file type should give when it is not a regular file. */
+function requireRegular(mode: number): void {
+  const type = fileType(mode);
+  if (type === S_IFREG) return;
+  if (type === S_IFDIR) throw new FsError(E.EISDIR, 'open of a directory');
+  if (type === S_IFLNK) throw new FsError(E.ELOOP, 'open of a symlink');
+  throw new FsError(E.ENXIO, 'open of a special file');
+}
+
+export function open(core: PassthroughCore, nodeid: number, flags: number): OpenReply {
+  const inode = core.inodes.get(nodeid);
+  requireRegular(statFd(inode.fd).mode);
+  if (wantsWrite(flags)) core.requireWritable();
+  const fd = reopen(inode.fd, flags & ~NOT_FOR_REOPEN);
+  return { fh: core.handles.add(nodeid, fd, flags, 'file').fh, openFlags: 0 };
+}
+
+/**
+ * Creates with O_EXCL (as the caller, never following a symlink); when the name exists and the request
+ * did not ask for O_EXCL, the existing entry is looked up and opened like open() would, so an existing
+ * FIFO, device or symlink is refused rather than opened.
+ */
+export function create(core: PassthroughCore, ctx: { uid: number; gid: number }, parent: number, name: Buffer,
+  mode: number, flags: number, umask: number): CreateReply {
+  core.requireWritable();
+  checkName(name, 'create');
+  const dir = core.inodes.get(parent);
+  const perms = mode & 0o7777 & ~(umask & 0o777);
+  const createFlags = (flags & ~(O_NOCTTY | O_TRUNC)) | O_CREAT | O_EXCL | O_NOFOLLOW;
+  let ioFd = asCaller(ctx, () => native.openat(dir.fd, name, createFlags, perms));
+  let pathFd: number;
+  if (ioFd === -E.EEXIST && !(flags & O_EXCL)) {
+    pathFd = openPathAt(dir.fd, name);
+    try {
+      requireRegular(statFd(pathFd).mode);
+      ioFd = reopen(pathFd, flags & ~NOT_FOR_REOPEN);
+    } catch (err) {
+      native.close(pathFd);
+      throw err;
+    }
+  } else {
+    check(ioFd, 'openat');
+    pathFd = native.openat(AT_FDCWD, procFdPath(ioFd), O_PATH, 0);
+    if (pathFd < 0) {
+      native.close(ioFd);
+      throw new FsError(-pathFd, 'reopen O_PATH');
+    }
+  }
+  const entry = core.enter(pathFd);
+  const handle = core.handles.add(entry.nodeid, ioFd, flags & ~NOT_FOR_REOPEN, 'file');
+  return { entry, open: { fh: handle.fh, openFlags: 0 } };
+}
+
+export function read(core: PassthroughCore, fh: number, offset: number, size: number): Buffer {
+  const handle = core.handles.get(fh, 'file');
+  const buf = Buffer.allocUnsafe(size);
+  const n = check(native.pread(handle.fd, buf, 0, size, offset), 'pread');
+  return n === size ? buf : buf.subarray(0, n);
+}
+
+/** Writes at `offset`, or at the end of the file for a handle opened with O_APPEND. */
+export function write(core: PassthroughCore, fh: number, offset: number, data: Buffer, writeFlags: number): number {
+  core.requireWritable();
+  const handle = core.handles.get(fh, 'file');
+  if (writeFlags & FUSE_WRITE_KILL_SUIDGID) killSuidGid(handle.fd);
+  const position = handle.flags & O_APPEND ? -1 : offset;
+  return check(native.pwrite(handle.fd, data, 0, data.length, position), 'pwrite');
+}
+
+export function release(core: PassthroughCore, fh: number): void {
+  core.handles.remove(fh);
+}
+
+export function fsync(core: PassthroughCore, fh: number, datasync: boolean): void {
+  check(native.fsync(core.handles.get(fh, 'file').fd, datasync ? 1 : 0), 'fsync');
+}
+
+/** Any whence lseek(2) knows, SEEK_DATA and SEEK_HOLE included; ENXIO past the end as the host says. */
+export function lseek(core: PassthroughCore, fh: number, offset: number, whence: number): number {
+  return check(native.lseek(core.handles.get(fh, 'file').fd, offset, whence), 'lseek');
+}
+
+export function fallocate(core: PassthroughCore, fh: number, mode: number, offset: number, length: number): void {
+  core.requireWritable();
+  check(native.fallocate(core.handles.get(fh, 'file').fd, mode, offset, length), 'fallocate');
+}
+
+export function copyFileRange(core: PassthroughCore, fhIn: number, offIn: number, fhOut: number, offOut: number,
+  len: number, flags: number): number {
+  core.requireWritable();
+  const input = core.handles.get(fhIn, 'file');
+  const output = core.handles.get(fhOut, 'file');
+  const n = Math.min(len, COPY_CHUNK_MAX);
+  return check(native.copyFileRange(input.fd, offIn, output.fd, offOut, n, flags), 'copy_file_range');
+}

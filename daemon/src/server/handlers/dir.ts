@@ -1,0 +1,93 @@
+/**
+ * Directory handlers. READDIRPLUS looks up every entry it actually sends (except "." and ".."), because the
+ * kernel counts each of those as a lookup; entries that do not fit in the reply are neither sent nor counted.
+ */
+import { Opcode, FSYNC_FDATASYNC } from '../../abi/opcodes';
+import {
+  direntSize, encodeDirent, encodeEntryOut, encodeOpenOut, ENTRY_OUT_SIZE, InSize, OPEN_OUT_SIZE, readU64,
+} from '../../abi/structs';
+import { errnoOf } from '../../fs/errno';
+import type { DirEntry, Entry, FileSystem, RequestContext } from '../../fs/filesystem';
+import { need } from '../body';
+import { Request, settle } from '../request';
+import { optional } from './entry';
+import type { HandlerTable, ServerContext } from './types';
+
+function isDotOrDotDot(name: Buffer): boolean {
+  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
+}
+
+function packPlain(entries: DirEntry[], size: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let used = 0;
+  for (const e of entries) {
+    const rec = direntSize(e.name.length, false);
+    if (used + rec > size) break;
+    used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
+  }
+  return out.subarray(0, used);
+}
+
+const NEGATIVE_ENTRY: Entry = {
+  nodeid: 0, generation: 0, entryTimeout: 0, attrTimeout: 0,
+  attr: {
+    ino: 0, size: 0, blocks: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0,
+    mode: 0, nlink: 0, uid: 0, gid: 0, rdev: 0, blksize: 0,
+  },
+};
+
+async function packPlus(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number) {
+  const out = Buffer.allocUnsafe(size);
+  let used = 0;
+  for (const e of entries) {
+    const rec = direntSize(e.name.length, true);
+    if (used + rec > size) break;
+    let entry = NEGATIVE_ENTRY;
+    if (!isDotOrDotDot(e.name)) {
+      try {
+        entry = await fs.lookup(ctx, parent, e.name);
+      } catch (err) {
+        if (errnoOf(err) === undefined) throw err;
+        continue; // the name went away since the listing was read: skip it
+      }
+    }
+    encodeEntryOut(out, used, entry);
+    used += ENTRY_OUT_SIZE;
+    used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
+  }
+  return out.subarray(0, used);
+}
+
+export function registerDirHandlers(t: HandlerTable): void {
+  t.set(Opcode.OPENDIR, (req, s) => {
+    const flags = req.buf.readUInt32LE(need(req, req.bodyOffset, InSize.OPEN));
+    settle(req, () => optional(s.fs, 'opendir')(req.ctx, req.h.nodeid, flags), (o) =>
+      req.reply(OPEN_OUT_SIZE, (b, off) => encodeOpenOut(b, off, o.fh, o.openFlags)));
+  });
+
+  const readdir = (plus: boolean) => (req: Request, s: ServerContext) => {
+    const off = need(req, req.bodyOffset, InSize.READ);
+    const fh = readU64(req.buf, off);
+    const offset = readU64(req.buf, off + 8);
+    const size = Math.min(req.buf.readUInt32LE(off + 16), s.maxWrite);
+    settle(req, () => optional(s.fs, 'readdir')(req.ctx, req.h.nodeid, fh, offset, size), (entries) => {
+      if (!plus) return req.replyData(packPlain(entries, size));
+      settle(req, () => packPlus(s.fs, req.ctx, req.h.nodeid, entries, size), (data) => req.replyData(data));
+    });
+  };
+  t.set(Opcode.READDIR, readdir(false));
+  t.set(Opcode.READDIRPLUS, readdir(true));
+
+  t.set(Opcode.RELEASEDIR, (req, s) => {
+    const fh = readU64(req.buf, need(req, req.bodyOffset, InSize.RELEASE));
+    if (!s.fs.releasedir) return req.reply(0);
+    settle(req, () => s.fs.releasedir!(req.ctx, req.h.nodeid, fh), () => req.reply(0));
+  });
+
+  t.set(Opcode.FSYNCDIR, (req, s) => {
+    const off = need(req, req.bodyOffset, InSize.FSYNC);
+    const fh = readU64(req.buf, off);
+    const datasync = (req.buf.readUInt32LE(off + 8) & FSYNC_FDATASYNC) !== 0;
+    settle(req, () => optional(s.fs, 'fsyncdir')(req.ctx, req.h.nodeid, fh, datasync), () => req.reply(0));
+  });
+}

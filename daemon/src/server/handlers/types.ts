@@ -1,0 +1,14 @@
+import type { FileSystem } from '../../fs/filesystem';
+import type { Request } from '../request';
+
+/** What a handler may use besides the request: the filesystem and connection-wide facts. */
+export interface ServerContext {
+  fs: FileSystem;
+  /** Bytes the kernel accepts in one READ reply / WRITE request. */
+  maxWrite: number;
+  /** FUSE_SETXATTR_EXT was negotiated: setxattr_in is 16 bytes. */
+  setxattrExt: boolean;
+}
+
+export type Handler = (req: Request, s: ServerContext) => void;
+export type HandlerTable = Map<number, Handler>;

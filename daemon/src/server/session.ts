@@ -1,0 +1,151 @@
+/**
+ * A FUSE session: one /dev/fuse connection mounted at a directory, served by a Dispatcher over a FuseChannel.
+ * The session owns the fd. It can be mounted fresh (`mount`) or adopted from a predecessor (`adopt`, with the
+ * INIT values the predecessor negotiated), started and stopped any number of times (stopped = requests wait in
+ * the kernel), closed without unmounting (so a successor can take over) or unmounted.
+ */
+import { NotifyCode } from '../abi/opcodes';
+import { encodeOutHeader, OUT_HEADER_SIZE, writeU64 } from '../abi/structs';
+import type { FileSystem } from '../fs/filesystem';
+import type { Logger } from '../log';
+import { FuseChannel } from '../transport/fuse-channel';
+import { openAndMount, unmount } from '../transport/mount';
+import { Dispatcher } from './dispatcher';
+import { DEFAULT_INIT_OPTIONS, InitOptions, InitState, readBufferSize } from './init';
+import { FuseMetrics } from './metrics';
+
+export interface SessionMountOptions {
+  mountpoint: string;
+  fsName?: string;
+  logger: Logger;
+  initOptions?: InitOptions;
+}
+
+export interface SessionAdoptOptions {
+  fd: number;
+  mountpoint: string;
+  init: InitState;
+  logger: Logger;
+}
+
+export class FuseSession {
+  readonly metrics = new FuseMetrics();
+  private channel: FuseChannel;
+  private dispatcher: Dispatcher | undefined;
+  private initState: InitState | undefined;
+  private initWaiters: Array<(s: InitState) => void> = [];
+  private ended = false;
+  /** Called when the kernel ends the connection (unmounted elsewhere, or aborted). */
+  onEnd?: (errno: number) => void;
+
+  private constructor(
+    readonly fd: number,
+    readonly mountpoint: string,
+    private readonly log: Logger,
+    init: InitState | undefined,
+    private readonly initOptions: InitOptions,
+  ) {
+    this.initState = init;
+    const size = readBufferSize(init ? init.maxWrite : (initOptions.maxPages || 256) * 4096);
+    this.channel = new FuseChannel(fd, size, (msg) => this.dispatcher?.dispatch(msg), (errno) => this.connectionEnded(errno));
+  }
+
+  static async mount(opts: SessionMountOptions): Promise<FuseSession> {
+    const fd = openAndMount({ mountpoint: opts.mountpoint, fsName: opts.fsName ?? 'nydus', subtype: 'nydus' });
+    opts.logger.info('mounted', { mountpoint: opts.mountpoint, fd });
+    return new FuseSession(fd, opts.mountpoint, opts.logger, undefined, opts.initOptions ?? DEFAULT_INIT_OPTIONS);
+  }
+
+  /** Takes over a live connection: `fd` is a copy of the predecessor's /dev/fuse fd. */
+  static adopt(opts: SessionAdoptOptions): FuseSession {
+    return new FuseSession(opts.fd, opts.mountpoint, opts.logger, opts.init, DEFAULT_INIT_OPTIONS);
+  }
+
+  get init(): InitState | undefined {
+    return this.initState;
+  }
+
+  get serving(): boolean {
+    return this.channel.reading;
+  }
+
+  get inFlight(): number {
+    return this.dispatcher?.inFlightCount ?? 0;
+  }
+
+  waitInit(): Promise<InitState> {
+    if (this.initState) return Promise.resolve(this.initState);
+    return new Promise((resolve) => this.initWaiters.push(resolve));
+  }
+
+  /** Begins (or resumes) serving requests with `fs`. */
+  start(fs: FileSystem & { instanceOf?(nodeid: number): number }): void {
+    if (this.ended) throw new Error('the FUSE connection has ended');
+    if (!this.dispatcher || this.dispatcherFs !== fs) {
+      this.dispatcherFs = fs;
+      this.dispatcher = new Dispatcher({
+        fs,
+        write: (pieces) => this.channel.write(pieces),
+        log: this.log,
+        metrics: this.metrics,
+        instanceOf: fs.instanceOf ? (n) => fs.instanceOf!(n) : undefined,
+        init: this.initState,
+        initOptions: this.initOptions,
+        onInit: (state) => this.initDone(state),
+      });
+    }
+    this.channel.start();
+  }
+
+  private dispatcherFs: FileSystem | undefined;
+
+  /** Stops reading new requests; resolves once every request already read has been answered. */
+  async stop(): Promise<void> {
+    this.channel.stop();
+    await this.dispatcher?.drain();
+  }
+
+  /** Closes our fd without unmounting: the mount lives on for whoever holds another copy of the fd. */
+  close(): void {
+    this.channel.close();
+  }
+
+  /** Unmounts (lazily if busy) and closes. */
+  umount(): void {
+    this.channel.stop();
+    const how = unmount(this.mountpoint);
+    this.log.info('unmounted', { mountpoint: this.mountpoint, how });
+    this.channel.close();
+  }
+
+  /** FUSE_NOTIFY_RESEND: the kernel re-queues every request a dead predecessor had read but not answered. */
+  notifyResend(): number {
+    const b = Buffer.alloc(OUT_HEADER_SIZE);
+    encodeOutHeader(b, OUT_HEADER_SIZE, NotifyCode.RESEND, 0n);
+    return this.channel.write([b]);
+  }
+
+  /** FUSE_NOTIFY_INVAL_ENTRY: drop the kernel's cached dentry `name` in directory `parent`. */
+  notifyInvalEntry(parent: number, name: Buffer): number {
+    const body = Buffer.alloc(16 + name.length + 1);
+    writeU64(body, 0, parent);
+    body.writeUInt32LE(name.length, 8);
+    name.copy(body, 16);
+    const h = Buffer.alloc(OUT_HEADER_SIZE);
+    encodeOutHeader(h, OUT_HEADER_SIZE + body.length, NotifyCode.INVAL_ENTRY, 0n);
+    return this.channel.write([h, body]);
+  }
+
+  private initDone(state: InitState): void {
+    this.initState = state;
+    this.channel.resize(readBufferSize(state.maxWrite));
+    for (const w of this.initWaiters.splice(0)) w(state);
+  }
+
+  private connectionEnded(errno: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.log.info('FUSE connection ended', { mountpoint: this.mountpoint, errno });
+    this.onEnd?.(errno);
+  }
+}

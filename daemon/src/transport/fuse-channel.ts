@@ -1,0 +1,81 @@
+/**
+ * The /dev/fuse transport: reads requests with a uv_poll readiness callback on the non-blocking fd (no
+ * libuv threadpool worker is ever parked in read()), hands each message to a callback as its own Buffer,
+ * and writes replies with one writev each. Reading can be paused and resumed without losing anything: the
+ * kernel keeps unread requests queued, so applications simply wait.
+ */
+import { E } from '../fs/errno';
+import { native, POLL_READABLE, PollHandle } from '../native';
+
+/** Messages handled per readiness callback before yielding to the event loop (replies, timers, the API). */
+const BATCH = 64;
+
+export class FuseChannel {
+  private poll: PollHandle | undefined;
+  private buf: Buffer;
+  private closed = false;
+
+  constructor(
+    readonly fd: number,
+    bufSize: number,
+    private readonly onMessage: (msg: Buffer) => void,
+    /** The connection is gone: ENODEV after unmount, or an unexpected read error. */
+    private readonly onEnd: (errno: number) => void,
+  ) {
+    this.buf = Buffer.allocUnsafe(bufSize);
+    native.setNonblock(fd, true);
+  }
+
+  get reading(): boolean {
+    return this.poll !== undefined;
+  }
+
+  resize(bufSize: number): void {
+    if (bufSize > this.buf.length) this.buf = Buffer.allocUnsafe(bufSize);
+  }
+
+  start(): void {
+    if (this.poll || this.closed) return;
+    const h = native.pollStart(this.fd, POLL_READABLE, () => this.drainReadable());
+    if (typeof h === 'number') throw new Error(`cannot poll /dev/fuse: ${h}`);
+    this.poll = h;
+  }
+
+  stop(): void {
+    if (!this.poll) return;
+    native.pollClose(this.poll);
+    this.poll = undefined;
+  }
+
+  write(pieces: Buffer[]): number {
+    if (this.closed) return -E.EBADF;
+    return pieces.length === 1 ? native.write(this.fd, pieces[0], 0, pieces[0].length) : native.writev(this.fd, pieces);
+  }
+
+  /** Stops reading and closes our copy of the fd (the connection lives while any copy is open). */
+  close(): void {
+    this.stop();
+    if (!this.closed) {
+      this.closed = true;
+      native.close(this.fd);
+    }
+  }
+
+  private drainReadable(): void {
+    for (let i = 0; i < BATCH && this.poll; i++) {
+      const n = native.read(this.fd, this.buf, 0, this.buf.length);
+      if (n > 0) {
+        const msg = Buffer.allocUnsafe(n);
+        this.buf.copy(msg, 0, 0, n);
+        this.onMessage(msg);
+        continue;
+      }
+      if (n === -E.EAGAIN) return;
+      // ENOENT: the request was interrupted before we read it; EINTR: try again.
+      if (n === -E.ENOENT || n === -E.EINTR) continue;
+      this.stop();
+      this.onEnd(n === 0 ? E.ENODEV : -n);
+      return;
+    }
+  }
+}

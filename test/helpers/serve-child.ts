@@ -1,0 +1,47 @@
+/**
+ * A bare FUSE server for tests of the FUSE layer alone (no control plane): mounts a passthrough of
+ * --shared-dir at --mountpoint through the VFS, prints "READY" once the kernel's INIT is answered, and
+ * unmounts on SIGTERM. Usage: node serve-child.js --mountpoint M --shared-dir D [--writable] [--sub /x=DIR ...]
+ */
+import { createLogger } from '../../daemon/src/log';
+import { PassthroughFs } from '../../daemon/src/passthrough';
+import { FuseSession } from '../../daemon/src/server/session';
+import { Vfs } from '../../daemon/src/vfs/vfs';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const get = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const mountpoint = get('--mountpoint');
+  const sharedDir = get('--shared-dir');
+  if (!mountpoint || !sharedDir) throw new Error('usage: --mountpoint M --shared-dir D [--writable]');
+  const writable = args.includes('--writable');
+  const log = createLogger('serve-child');
+  const vfs = new Vfs();
+  vfs.mount('/', new PassthroughFs({ sharedDir, writable }), { fsType: 'passthrough_fs', source: sharedDir, config: '', prefetchFiles: [] });
+  args.forEach((a, i) => {
+    if (a !== '--sub') return;
+    const [sub, dir] = args[i + 1].split('=');
+    vfs.mount(sub, new PassthroughFs({ sharedDir: dir, writable }), { fsType: 'passthrough_fs', source: dir, config: '', prefetchFiles: [] });
+  });
+  const session = await FuseSession.mount({ mountpoint, logger: log });
+  vfs.onInvalidate = (parent, name) => session.notifyInvalEntry(parent, name);
+  session.start(vfs);
+  const stop = () => {
+    session.umount();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // Trigger INIT from outside the event loop's thread: a stat on the mount from the threadpool.
+  await import('fs').then((fs) => fs.promises.stat(mountpoint));
+  await session.waitInit();
+  process.stdout.write('READY\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`serve-child: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
