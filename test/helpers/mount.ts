@@ -81,3 +81,15 @@ export function sh(cmd: string, opts: { cwd?: string; timeout?: number; input?: 
   if (r.status !== 0) throw new Error(`"${cmd}" exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
+
+/**
+ * The upstream RAFS fixtures live in the team's shared folder beside the project (../shared), never in the
+ * project itself. Returns undefined (and the reason) when they are not there, e.g. in a user's clone.
+ */
+export function upstreamFixtures(): { dir?: string; reason: string } {
+  const dir = process.env.NYDUS_SHARED_DIR
+    ? path.join(process.env.NYDUS_SHARED_DIR, 'fixtures/nydus-rafs-v6')
+    : path.resolve(PROJECT_ROOT, '../shared/fixtures/nydus-rafs-v6');
+  if (fs.existsSync(path.join(dir, 'rafs-v6-2.2.boot'))) return { dir, reason: '' };
+  return { reason: `upstream fixtures not found at ${dir} (they live in ../shared beside the project)` };
+}

@@ -1,0 +1,81 @@
+/**
+ * Directory lookups and listings. Lookup is a binary search over the blocks by their first name, then over
+ * the entries of the chosen block (names are sorted bytewise, "." and ".." among them). Listing positions
+ * are the kernel's: block * blksz + entry * 12, so a cookie is a pure function of the directory's bytes.
+ */
+import { DIRENT_SIZE, Dirent, Inode, S_IFDIR, S_IFMT, StructView, decodeDirent, direntCount } from '../layout';
+import { E, FsError } from '../../fs/errno';
+import { RafsMetadata } from './metadata';
+import { readMetaData } from './file-map';
+
+interface DirBlock { view: StructView; count: number }
+
+async function dirBlock(meta: RafsMetadata, dir: Inode, index: number): Promise<DirBlock> {
+  const bs = meta.blockSize;
+  const len = Math.min(bs, dir.size - index * bs);
+  const buf = await readMetaData(meta, dir, index * bs, len);
+  const view = new StructView(buf, `directory block ${index} of inode ${dir.nid}`, dir.iu * bs + index * bs);
+  return { view, count: direntCount(view) };
+}
+
+export function assertDir(dir: Inode): void {
+  if ((dir.mode & S_IFMT) !== S_IFDIR) throw new FsError(E.ENOTDIR);
+}
+
+function blockCount(meta: RafsMetadata, dir: Inode): number {
+  return Math.ceil(dir.size / meta.blockSize);
+}
+
+export async function lookupName(meta: RafsMetadata, dir: Inode, name: Buffer): Promise<Dirent | undefined> {
+  assertDir(dir);
+  let lo = 0;
+  let hi = blockCount(meta, dir) - 1;
+  let candidate: DirBlock | undefined;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const block = await dirBlock(meta, dir, mid);
+    const first = decodeDirent(block.view, 0, block.count);
+    const cmp = Buffer.compare(name, first.name);
+    if (cmp === 0) return first;
+    if (cmp < 0) hi = mid - 1;
+    else { candidate = block; lo = mid + 1; }
+  }
+  if (!candidate) return undefined;
+  let l = 1;
+  let h = candidate.count - 1;
+  while (l <= h) {
+    const m = Math.floor((l + h) / 2);
+    const d = decodeDirent(candidate.view, m, candidate.count);
+    const cmp = Buffer.compare(name, d.name);
+    if (cmp === 0) return d;
+    if (cmp < 0) h = m - 1; else l = m + 1;
+  }
+  return undefined;
+}
+
+export interface ListedDirent extends Dirent { nextCookie: number }
+
+/**
+ * Entries from `cookie` on (0 = start), until `budget` says stop. Throws EINVAL for a cookie that cannot
+ * come from this directory.
+ */
+export async function listFrom(meta: RafsMetadata, dir: Inode, cookie: number,
+  budget: (d: Dirent) => boolean): Promise<ListedDirent[]> {
+  assertDir(dir);
+  const bs = meta.blockSize;
+  const blocks = blockCount(meta, dir);
+  if (!Number.isSafeInteger(cookie) || cookie < 0 || (cookie % bs) % DIRENT_SIZE !== 0) throw new FsError(E.EINVAL);
+  let blockIndex = Math.floor(cookie / bs);
+  let entry = (cookie % bs) / DIRENT_SIZE;
+  const out: ListedDirent[] = [];
+  for (; blockIndex < blocks; blockIndex++, entry = 0) {
+    const block = await dirBlock(meta, dir, blockIndex);
+    for (; entry < block.count; entry++) {
+      const d = decodeDirent(block.view, entry, block.count);
+      if (!budget(d)) return out;
+      const last = entry + 1 === block.count;
+      out.push({ ...d, nextCookie: last ? (blockIndex + 1) * bs : blockIndex * bs + (entry + 1) * DIRENT_SIZE });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,178 @@
+/**
+ * RafsFs: the read-only FileSystem over one EROFS / RAFS v6 image. Stateless with respect to the kernel:
+ * nodeids derive from nids (nodeid.ts), directory cookies from positions in the directory, and handles are
+ * all 0, so lookup counts need no table and a successor daemon can take over as is. Everything that would
+ * modify the image fails with EROFS. It does not know about FUSE framing, mounts or the VFS.
+ */
+import { E, FsError } from '../fs/errno';
+import {
+  AttrReply, DirEntry, Entry, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FileSystem, OpenReply, RequestContext, Statfs,
+} from '../fs/filesystem';
+import { Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './layout';
+import { RafsMetadata } from './meta/metadata';
+import { assertDir, listFrom, lookupName } from './meta/directory';
+import { readMetaData } from './meta/file-map';
+import { readXattrs } from './meta/xattrs';
+import { DataReader } from './storage/data-reader';
+import { attrOf } from './attr';
+import { nidOf, nodeidOf } from './nodeid';
+import { formatError } from './errors';
+
+export interface RafsFsOptions {
+  entryTimeout: number;
+  attrTimeout: number;
+  /** Releases file handles and memory (metadata source, blob backend). */
+  onClose: () => Promise<void>;
+}
+
+const MAX_READ = 16 * 1024 * 1024;
+const PATH_MAX = 4096;
+const O_ACCMODE = 3;
+const O_TRUNC = 0o1000;
+
+function erofs(): never { throw new FsError(E.EROFS); }
+
+export class RafsFs implements FileSystem {
+  private closing?: Promise<void>;
+
+  constructor(readonly meta: RafsMetadata, readonly data: DataReader, private readonly opts: RafsFsOptions) {}
+
+  get rootNid(): number { return this.meta.sb.rootNid; }
+
+  /** The inode behind a nodeid. */
+  inodeOf(nodeid: number): Promise<Inode> {
+    return this.meta.inode(nidOf(nodeid, this.rootNid));
+  }
+
+  private entryOf(inode: Inode): Entry {
+    return {
+      nodeid: nodeidOf(inode.nid, this.rootNid), generation: 0, attr: attrOf(inode, this.meta.blockSize),
+      entryTimeout: this.opts.entryTimeout, attrTimeout: this.opts.attrTimeout,
+    };
+  }
+
+  async lookup(_ctx: RequestContext, parent: number, name: Buffer): Promise<Entry> {
+    if (name.length > 255) throw new FsError(E.ENAMETOOLONG);
+    const dir = await this.inodeOf(parent);
+    const d = await lookupName(this.meta, dir, name);
+    if (!d) throw new FsError(E.ENOENT);
+    return this.entryOf(await this.meta.inode(d.nid));
+  }
+
+  forget(): void { /* stateless: nothing to drop */ }
+
+  async getattr(_ctx: RequestContext, nodeid: number, _fh?: number): Promise<AttrReply> {
+    return { attr: attrOf(await this.inodeOf(nodeid), this.meta.blockSize), attrTimeout: this.opts.attrTimeout };
+  }
+
+  async readlink(_ctx: RequestContext, nodeid: number): Promise<Buffer> {
+    const inode = await this.inodeOf(nodeid);
+    if ((inode.mode & S_IFMT) !== S_IFLNK) throw new FsError(E.EINVAL);
+    if (inode.size === 0 || inode.size >= PATH_MAX) throw formatError(`symlink inode ${inode.nid}`, inode.offset, `size ${inode.size}`);
+    return Buffer.from(await readMetaData(this.meta, inode, 0, inode.size));
+  }
+
+  async open(_ctx: RequestContext, nodeid: number, flags: number): Promise<OpenReply> {
+    const inode = await this.inodeOf(nodeid);
+    if ((flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0) throw new FsError(E.EROFS);
+    if ((inode.mode & S_IFMT) === S_IFDIR) throw new FsError(E.EISDIR);
+    return { fh: 0, openFlags: FOPEN_KEEP_CACHE };
+  }
+
+  async read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Buffer> {
+    const inode = await this.inodeOf(nodeid);
+    const type = inode.mode & S_IFMT;
+    if (type === S_IFDIR) throw new FsError(E.EISDIR);
+    if (type !== S_IFREG) throw new FsError(E.EINVAL);
+    if (!Number.isSafeInteger(offset) || offset < 0 || size < 0) throw new FsError(E.EINVAL);
+    if (offset >= inode.size || size === 0) return Buffer.alloc(0);
+    return this.data.read(inode, offset, Math.min(size, MAX_READ));
+  }
+
+  async opendir(_ctx: RequestContext, nodeid: number): Promise<OpenReply> {
+    assertDir(await this.inodeOf(nodeid));
+    return { fh: 0, openFlags: FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR };
+  }
+
+  async readdir(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<DirEntry[]> {
+    const dir = await this.inodeOf(nodeid);
+    let room = size > 0 ? size : 4096;
+    let first = true;
+    const listed = await listFrom(this.meta, dir, offset, (d) => {
+      const need = (24 + d.name.length + 7) & ~7;
+      if (!first && need > room) return false;
+      first = false;
+      room -= need;
+      return true;
+    });
+    return listed.map((d) => ({ ino: d.nid, nextOffset: d.nextCookie, type: dtypeOf(d.fileType), name: Buffer.from(d.name) }));
+  }
+
+  releasedir(): void { /* handles are stateless */ }
+  release(): void { /* handles are stateless */ }
+  flush(): void { /* nothing buffered */ }
+  fsync(): void { /* nothing to sync */ }
+  fsyncdir(): void { /* nothing to sync */ }
+
+  async statfs(): Promise<Statfs> {
+    const sb = this.meta.sb;
+    return { blocks: sb.blocks, bfree: 0, bavail: 0, files: sb.inos, ffree: 0, bsize: sb.blockSize, namelen: 255, frsize: sb.blockSize };
+  }
+
+  async access(ctx: RequestContext, nodeid: number, mask: number): Promise<void> {
+    const inode = await this.inodeOf(nodeid);
+    if (mask & 2) throw new FsError(E.EROFS);
+    const want = mask & 5;
+    if (want === 0) return;
+    if (ctx.uid === 0) {
+      if ((want & 1) && (inode.mode & S_IFMT) !== S_IFDIR && (inode.mode & 0o111) === 0) throw new FsError(E.EACCES);
+      return;
+    }
+    const shift = ctx.uid === inode.uid ? 6 : ctx.gid === inode.gid ? 3 : 0;
+    if ((((inode.mode >> shift) & 7) & want) !== want) throw new FsError(E.EACCES);
+  }
+
+  async getxattr(_ctx: RequestContext, nodeid: number, name: Buffer, size: number): Promise<Buffer | number> {
+    const xattrs = await readXattrs(this.meta, await this.inodeOf(nodeid));
+    const x = xattrs.find((e) => e.name.equals(name));
+    if (!x) throw new FsError(E.ENODATA);
+    if (size === 0) return x.value.length;
+    if (x.value.length > size) throw new FsError(E.ERANGE);
+    return x.value;
+  }
+
+  async listxattr(_ctx: RequestContext, nodeid: number, size: number): Promise<Buffer | number> {
+    const xattrs = await readXattrs(this.meta, await this.inodeOf(nodeid));
+    const list = Buffer.concat(xattrs.flatMap((x) => [x.name, Buffer.from([0])]));
+    if (size === 0) return list.length;
+    if (list.length > size) throw new FsError(E.ERANGE);
+    return list;
+  }
+
+  setattr(): never { return erofs(); }
+  symlink(): never { return erofs(); }
+  mknod(): never { return erofs(); }
+  mkdir(): never { return erofs(); }
+  unlink(): never { return erofs(); }
+  rmdir(): never { return erofs(); }
+  rename(): never { return erofs(); }
+  link(): never { return erofs(); }
+  create(): never { return erofs(); }
+  write(): never { return erofs(); }
+  fallocate(): never { return erofs(); }
+  setxattr(): never { return erofs(); }
+  removexattr(): never { return erofs(); }
+
+  destroy(): Promise<void> { return this.close(); }
+
+  /** Releases file handles and caches; idempotent. */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.opts.onClose();
+    return this.closing;
+  }
+}
+
+/** EROFS file_type (1 reg .. 7 symlink) -> DT_* */
+function dtypeOf(fileType: number): number {
+  return ([0, 8, 4, 2, 6, 1, 12, 10] as const)[fileType] ?? 0;
+}

@@ -1,0 +1,11 @@
+/**
+ * Where blob bytes come from. A BlobBackend reads raw (possibly compressed) ranges of blobs addressed by
+ * their index in the image's blob table / device table; it knows nothing of chunks, codecs or caching.
+ */
+export interface BlobBackend {
+  /** Exactly `length` bytes at `offset` of blob `blobIndex`; a short blob is a RafsFormatError. */
+  readAt(blobIndex: number, offset: number, length: number): Promise<Buffer>;
+  /** Blob size in bytes. */
+  size(blobIndex: number): Promise<number>;
+  close(): Promise<void>;
+}
