@@ -42,9 +42,17 @@ export function waitExit(proc: ChildProcess, ms: number): Promise<number | null>
 /** Starts test/helpers/serve-child over a fresh source dir (or `src`), resolving once it is READY. */
 export async function servePassthrough(opts: { src?: string; writable?: boolean; extraArgs?: string[] } = {}): Promise<Served> {
   const src = opts.src ?? tempDir('nydus-src');
+  return serveWith(src, ['--shared-dir', src, ...(opts.writable === false ? [] : ['--writable']), ...(opts.extraArgs ?? [])]);
+}
+
+/** Starts test/helpers/serve-child serving a rafs image at "/". */
+export async function serveRafs(bootstrap: string, blobs: string[] = []): Promise<Served> {
+  return serveWith(bootstrap, ['--bootstrap', bootstrap, ...blobs.flatMap((b) => ['--blob', b])]);
+}
+
+async function serveWith(src: string, serveArgs: string[]): Promise<Served> {
   const mnt = tempDir('nydus-mnt');
-  const args = [path.join(DIST, 'test/helpers/serve-child.js'), '--mountpoint', mnt, '--shared-dir', src,
-    ...(opts.writable === false ? [] : ['--writable']), ...(opts.extraArgs ?? [])];
+  const args = [path.join(DIST, 'test/helpers/serve-child.js'), '--mountpoint', mnt, ...serveArgs];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => { err += d; });

@@ -1,10 +1,11 @@
 /**
  * A bare FUSE server for tests of the FUSE layer alone (no control plane): mounts a passthrough of
- * --shared-dir at --mountpoint through the VFS, prints "READY" once the kernel's INIT is answered, and
+ * --shared-dir (or a rafs image: --bootstrap B [--blob F]) at --mountpoint through the VFS, prints "READY" once the kernel's INIT is answered, and
  * unmounts on SIGTERM. Usage: node serve-child.js --mountpoint M --shared-dir D [--writable] [--sub /x=DIR ...]
  */
 import { createLogger } from '../../daemon/src/log';
 import { PassthroughFs } from '../../daemon/src/passthrough';
+import { openRafs } from '../../daemon/src/rafs';
 import { FuseSession } from '../../daemon/src/server/session';
 import { Vfs } from '../../daemon/src/vfs/vfs';
 
@@ -16,11 +17,17 @@ async function main(): Promise<void> {
   };
   const mountpoint = get('--mountpoint');
   const sharedDir = get('--shared-dir');
-  if (!mountpoint || !sharedDir) throw new Error('usage: --mountpoint M --shared-dir D [--writable]');
+  const bootstrap = get('--bootstrap');
+  if (!mountpoint || (!sharedDir && !bootstrap)) throw new Error('usage: --mountpoint M (--shared-dir D [--writable] | --bootstrap B [--blob F])');
   const writable = args.includes('--writable');
   const log = createLogger('serve-child');
   const vfs = new Vfs();
-  vfs.mount('/', new PassthroughFs({ sharedDir, writable }), { fsType: 'passthrough_fs', source: sharedDir, config: '', prefetchFiles: [] });
+  if (bootstrap) {
+    const blobs = args.flatMap((a, i) => (a === '--blob' ? [args[i + 1]] : []));
+    vfs.mount('/', await openRafs({ bootstrap, blobs: blobs.length ? blobs : undefined }), { fsType: 'rafs', source: bootstrap, config: '', prefetchFiles: [] });
+  } else {
+    vfs.mount('/', new PassthroughFs({ sharedDir: sharedDir!, writable }), { fsType: 'passthrough_fs', source: sharedDir!, config: '', prefetchFiles: [] });
+  }
   args.forEach((a, i) => {
     if (a !== '--sub') return;
     const [sub, dir] = args[i + 1].split('=');
