@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { FUSE_ROOT_ID } from '../../daemon/src/fs/filesystem';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../../daemon/src/native';
@@ -25,6 +26,21 @@ test('mkdir(), mknod() and symlink() create what the host then shows, with the u
   t.is(pfs.readlink(rootCtx, l.nodeid).toString(), '../somewhere');
   throwsErrno(t, () => pfs.readlink(rootCtx, f.nodeid), 'EINVAL', 'readlink of a file');
   t.is(pfs.lookup(rootCtx, FUSE_ROOT_ID, b('d')).nodeid, d.nodeid, 'the created entry was counted once');
+});
+
+test('under a default ACL the ACL, not the umask, decides the mode (as on a local filesystem)', (t) => {
+  const { pfs, host } = makeShare(t);
+  fs.mkdirSync(host('acl'));
+  // system.posix_acl_default = user::rwx group::r-x other::r-x (version 2, {tag u16, perm u16, id u32} each)
+  const acl = '0x02000000' + '01000700ffffffff' + '04000500ffffffff' + '20000500ffffffff';
+  execFileSync('setfattr', ['-n', 'system.posix_acl_default', '-v', acl, host('acl')]);
+  const dir = walk(pfs, 'acl');
+  pfs.mkdir(rootCtx, dir, b('sub'), 0o777, 0o077);
+  t.is(fs.statSync(host('acl/sub')).mode & 0o777, 0o755);
+  pfs.mkdir(rootCtx, FUSE_ROOT_ID, b('plain'), 0o777, 0o077);
+  t.is(fs.statSync(host('plain')).mode & 0o777, 0o700, 'without an ACL the umask applies');
+  const c = pfs.create(rootCtx, dir, b('f'), 0o666, fs.constants.O_WRONLY, 0o077);
+  t.is(c.entry.attr.mode & 0o777, 0o644);
 });
 
 test('create-type ops refuse existing names, ".", ".." and names with "/"', (t) => {

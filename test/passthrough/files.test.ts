@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import { FATTR_ATIME, FATTR_ATIME_NOW, FATTR_FH, FATTR_GID, FATTR_MODE, FATTR_MTIME, FATTR_MTIME_NOW, FATTR_SIZE,
   FATTR_UID, FUSE_ROOT_ID } from '../../daemon/src/fs/filesystem';
 import { SEEK_DATA, SEEK_HOLE } from '../../daemon/src/native';
-import { assertSameAsHost, b, makeShare, openFdCount, rootCtx, setattrIn, throwsErrno, walk } from './helpers';
+import {
+  assertSameAsHost, b, makeShare, openFdCount, rootCtx, setattrIn, throwsErrno, userCtx, walk,
+} from './helpers';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_EXCL, O_TRUNC, O_APPEND } = fs.constants;
 
@@ -77,6 +79,9 @@ test('create() makes a new file, opens an existing one, and honours O_EXCL', (t)
   t.is(again.entry.nodeid, c.entry.nodeid, 'an existing file is opened');
   t.is(pfs.read(rootCtx, again.entry.nodeid, again.open.fh, 0, 10).toString(), 'abc', 'and not truncated');
   t.is(fs.statSync(host('new')).mode & 0o777, 0o644, 'and its mode is untouched');
+  fs.chmodSync(host(''), 0o777);
+  throwsErrno(t, () => pfs.create(userCtx, FUSE_ROOT_ID, b('new'), 0o666, O_RDWR, 0), 'EACCES',
+    'an existing file is opened with the caller\'s permissions, not root\'s');
   const truncated = pfs.create(rootCtx, FUSE_ROOT_ID, b('new'), 0o600, O_RDWR | O_TRUNC, 0);
   t.is(pfs.read(rootCtx, truncated.entry.nodeid, truncated.open.fh, 0, 10).length, 0, 'O_TRUNC on an existing file');
 });

@@ -144,3 +144,20 @@ test('statfs() reports the host filesystem', (t) => {
   t.is(s.files, host.files);
   t.is(s.namelen, 255);
 });
+
+test('close() closes every inode and handle fd, and is idempotent', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-close-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(dir, 'd'));
+  fs.writeFileSync(path.join(dir, 'd', 'f'), 'x');
+  const before = openFdCount();
+  const pfs = new PassthroughFs({ sharedDir: dir, writable: false });
+  const f = walk(pfs, 'd/f');
+  pfs.open(rootCtx, f, 0);
+  pfs.opendir(rootCtx, FUSE_ROOT_ID, 0);
+  t.deepEqual(pfs.counts, { inodes: 3, handles: 2 });
+  t.is(openFdCount(), before + 5);
+  pfs.close();
+  t.is(openFdCount(), before);
+  t.notThrows(() => pfs.close());
+});

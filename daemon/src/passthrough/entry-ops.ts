@@ -1,7 +1,7 @@
 /**
  * Ops that add or remove names: symlink, mknod, mkdir, link, unlink, rmdir, rename. Each works on one name
  * under the parent's O_PATH fd (the *at() calls), after checkName. New inodes are made as the caller
- * (asCaller) with the request's umask applied here, and are then opened O_PATH|O_NOFOLLOW and counted.
+ * (asCaller, the request's umask in force), then opened O_PATH|O_NOFOLLOW and counted.
  */
 import { Entry } from '../fs/filesystem';
 import { check } from '../fs/errno';
@@ -15,29 +15,28 @@ interface Caller {
 }
 
 /** Makes one new name under `parent` with `make(dirFd)` run as the caller, then looks it up. */
-function makeEntry(core: PassthroughCore, ctx: Caller, parent: number, name: Buffer,
+function makeEntry(core: PassthroughCore, ctx: Caller, parent: number, name: Buffer, umask: number,
   make: (dirFd: number) => number, what: string): Entry {
   core.requireWritable();
   checkName(name, 'create');
   const dir = core.inodes.get(parent);
-  check(asCaller(ctx, () => make(dir.fd)), what);
+  check(asCaller(ctx, umask, () => make(dir.fd)), what);
   return core.enter(openPathAt(dir.fd, name));
 }
 
 export function symlink(core: PassthroughCore, ctx: Caller, parent: number, name: Buffer, target: Buffer): Entry {
-  return makeEntry(core, ctx, parent, name, (dirFd) => native.symlinkat(target, dirFd, name), 'symlinkat');
+  return makeEntry(core, ctx, parent, name, 0, (dirFd) => native.symlinkat(target, dirFd, name), 'symlinkat');
 }
 
 export function mknod(core: PassthroughCore, ctx: Caller, parent: number, name: Buffer, mode: number,
   rdev: number, umask: number): Entry {
-  const masked = mode & ~(umask & 0o777);
-  return makeEntry(core, ctx, parent, name, (dirFd) => native.mknodat(dirFd, name, masked, rdev), 'mknodat');
+  return makeEntry(core, ctx, parent, name, umask, (dirFd) => native.mknodat(dirFd, name, mode, rdev), 'mknodat');
 }
 
 export function mkdir(core: PassthroughCore, ctx: Caller, parent: number, name: Buffer, mode: number,
   umask: number): Entry {
-  const masked = mode & 0o7777 & ~(umask & 0o777);
-  return makeEntry(core, ctx, parent, name, (dirFd) => native.mkdirat(dirFd, name, masked), 'mkdirat');
+  const perms = mode & 0o7777;
+  return makeEntry(core, ctx, parent, name, umask, (dirFd) => native.mkdirat(dirFd, name, perms), 'mkdirat');
 }
 
 /**
@@ -49,7 +48,7 @@ export function link(core: PassthroughCore, ctx: Caller, nodeid: number, newPare
   checkName(newName, 'create');
   const inode = core.inodes.get(nodeid);
   const dir = core.inodes.get(newParent);
-  const rc = asCaller(ctx, () => native.linkat(AT_FDCWD, procFdPath(inode.fd), dir.fd, newName, AT_SYMLINK_FOLLOW));
+  const rc = asCaller(ctx, 0, () => native.linkat(AT_FDCWD, procFdPath(inode.fd), dir.fd, newName, AT_SYMLINK_FOLLOW));
   check(rc, 'linkat');
   return core.enterKnown(inode);
 }

@@ -44,22 +44,22 @@ export function open(core: PassthroughCore, nodeid: number, flags: number): Open
 /**
  * Creates with O_EXCL (as the caller, never following a symlink); when the name exists and the request
  * did not ask for O_EXCL, the existing entry is looked up and opened like open() would, so an existing
- * FIFO, device or symlink is refused rather than opened.
+ * FIFO, device or symlink is refused rather than opened. That open also runs as the caller: the kernel
+ * checked only the directory for a CREATE, so the host must check the existing file's permissions.
  */
 export function create(core: PassthroughCore, ctx: { uid: number; gid: number }, parent: number, name: Buffer,
   mode: number, flags: number, umask: number): CreateReply {
   core.requireWritable();
   checkName(name, 'create');
   const dir = core.inodes.get(parent);
-  const perms = mode & 0o7777 & ~(umask & 0o777);
   const createFlags = (flags & ~(O_NOCTTY | O_TRUNC)) | O_CREAT | O_EXCL | O_NOFOLLOW;
-  let ioFd = asCaller(ctx, () => native.openat(dir.fd, name, createFlags, perms));
+  let ioFd = asCaller(ctx, umask, () => native.openat(dir.fd, name, createFlags, mode & 0o7777));
   let pathFd: number;
   if (ioFd === -E.EEXIST && !(flags & O_EXCL)) {
     pathFd = openPathAt(dir.fd, name);
     try {
       requireRegular(statFd(pathFd).mode);
-      ioFd = reopen(pathFd, flags & ~NOT_FOR_REOPEN);
+      ioFd = asCaller(ctx, umask, () => reopen(pathFd, flags & ~NOT_FOR_REOPEN));
     } catch (err) {
       native.close(pathFd);
       throw err;
@@ -72,7 +72,13 @@ export function create(core: PassthroughCore, ctx: { uid: number; gid: number },
       throw new FsError(-pathFd, 'reopen O_PATH');
     }
   }
-  const entry = core.enter(pathFd);
+  let entry;
+  try {
+    entry = core.enter(pathFd);
+  } catch (err) {
+    native.close(ioFd);
+    throw err;
+  }
   const handle = core.handles.add(entry.nodeid, ioFd, flags & ~NOT_FOR_REOPEN, 'file');
   return { entry, open: { fh: handle.fh, openFlags: 0 } };
 }

@@ -73,11 +73,12 @@ const daemonGid = process.getegid?.() ?? 0;
 
 /**
  * Runs `fn` (synchronous syscalls only) with this thread's fsuid/fsgid set to the caller's and the process
- * umask cleared, so new inodes get the caller's ids (setgid directories still win, as in the kernel) and
- * exactly the mode the request computed. Both are put back before returning, even on a throw.
+ * umask set to the request's, so new inodes get the caller's ids (setgid directories still win) and the
+ * host kernel applies the umask exactly as it would locally: not at all under a default ACL. Both are put
+ * back before returning, even on a throw. The umask is process-wide, but held only for one syscall.
  */
-export function asCaller<T>(ids: { uid: number; gid: number }, fn: () => T): T {
-  const oldUmask = native.umask(0);
+export function asCaller<T>(ids: { uid: number; gid: number }, umask: number, fn: () => T): T {
+  const oldUmask = native.umask(umask & 0o777);
   native.setfsugid(ids.uid, ids.gid);
   try {
     return fn();

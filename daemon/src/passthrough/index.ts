@@ -12,17 +12,24 @@
  *   has no '/' and no NUL (checkName), or an op on the inode fd itself (AT_EMPTY_PATH, /proc/self/fd/N,
  *   whose magic link ends on that inode and never re-resolves a name).
  * - Lookups never follow symlinks (O_NOFOLLOW): a symlink is a node whose target is only text given back by
- *   readlink; the kernel resolves it inside the mount, so an absolute or '../..' target stays in the mount.
+ *   readlink; the caller's kernel resolves it in the caller's own view of the filesystem, never through the
+ *   daemon, so no target (absolute or '../..') can name a host path outside the share.
  * - '..' from the root is the root. '..' below the root is the real parent, which stays inside the tree
  *   as long as the host itself does not move directories out of it (the host is trusted).
  * - open refuses symlinks (ELOOP), FIFOs, sockets and device nodes (ENXIO): the daemon never opens a host
- *   device, nor blocks on a FIFO. create uses O_EXCL|O_NOFOLLOW and falls back to the same checks.
+ *   device, nor blocks on a FIFO. create uses O_EXCL|O_NOFOLLOW and falls back to the same checks, opening
+ *   an existing file as the caller.
  * - New inodes are made with the caller's fsuid/fsgid (asCaller), so a caller cannot create files it could
  *   not create on the host, and ownership, setgid directories and the umask follow the kernel's rules.
  * - Other changes (chmod, chown, truncate, utimes, unlink, rename, xattrs) run as root and rely on the
  *   kernel's default_permissions checks; without that mount option any caller could change any file.
+ * - Device nodes and set-user-ID files made through the mount are real ones on the host; the mount is nodev
+ *   and nosuid, but host programs using the shared directory must treat it as untrusted content.
  * - Not covered: host-side changes racing the daemon, resource exhaustion (each looked-up inode holds one
  *   fd until the kernel forgets it), mount points inside the shared dir (they are crossed like virtiofsd).
+ *
+ * Every syscall is synchronous on the main thread, fsync, fallocate and copy_file_range included (the last
+ * copies at most 64 MiB per request). Inode numbers and sizes travel as JS numbers: exact up to 2^53.
  */
 import {
   AttrReply, CreateReply, DirEntry, Entry, FileSystem, FUSE_ROOT_ID, OpenReply, RequestContext, SetattrIn, Statfs,
