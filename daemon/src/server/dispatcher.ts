@@ -27,6 +27,17 @@ registerIoHandlers(HANDLERS);
 registerDirHandlers(HANDLERS);
 registerMiscHandlers(HANDLERS);
 
+/**
+ * Hooks for crash failover (daemon/src/upgrade): they see every request before it runs and every reply
+ * before it is written, so results of non-idempotent operations can be journaled and replayed.
+ */
+export interface RequestHooks {
+  /** Before a request runs; returns true when the hook has answered it itself (e.g. req.replyRaw()). */
+  intercept?(req: Request): boolean;
+  /** Just before a reply is written to the kernel. */
+  beforeReply?(req: Request, pieces: Buffer[]): void;
+}
+
 export interface DispatcherOptions {
   fs: FileSystem;
   /** Writes one reply; returns bytes written or -errno. */
@@ -39,6 +50,7 @@ export interface DispatcherOptions {
   initOptions?: InitOptions;
   /** Called once INIT has been answered. */
   onInit?: (state: InitState) => void;
+  hooks?: RequestHooks;
 }
 
 export class Dispatcher implements ReplyChannel {
@@ -51,6 +63,7 @@ export class Dispatcher implements ReplyChannel {
   constructor(private readonly opts: DispatcherOptions) {
     this.metrics = opts.metrics ?? new FuseMetrics();
     this.ctx = { fs: opts.fs, maxWrite: 128 * 1024, setxattrExt: false };
+    this.hooks = opts.hooks;
     if (opts.init) this.applyInit(opts.init);
   }
 
@@ -83,6 +96,8 @@ export class Dispatcher implements ReplyChannel {
         // Our handlers are short: an interrupted request is simply answered when it finishes.
         if (h.opcode === Opcode.DESTROY) req.reply(0);
         else req.noReply();
+      } else if (this.hooks?.intercept?.(req)) {
+        // answered by the hook
       } else {
         const handler = HANDLERS.get(h.opcode);
         if (handler) handler(req, this.ctx);
@@ -99,8 +114,12 @@ export class Dispatcher implements ReplyChannel {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** Installs or removes the failover hooks (the daemon sets them once it knows its supervisor). */
+  hooks: RequestHooks | undefined;
+
   // ReplyChannel
-  send(pieces: Buffer[]): void {
+  send(pieces: Buffer[], req: Request): void {
+    this.hooks?.beforeReply?.(req, pieces);
     const rc = this.opts.write(pieces);
     // ENOENT: the kernel no longer waits for this unique (interrupted, or the connection was aborted).
     if (rc < 0 && rc !== -E.ENOENT) this.opts.log.warn('writing a FUSE reply failed', { errno: -rc });

@@ -9,7 +9,7 @@ import type { RequestContext } from '../fs/filesystem';
 
 export interface ReplyChannel {
   /** Writes one whole reply (the header and body pieces in one writev). */
-  send(pieces: Buffer[]): void;
+  send(pieces: Buffer[], req: Request): void;
   /** Called once per request when it has been answered (or needs no answer). */
   finished(req: Request, errno: number, bytes: number): void;
   /** A non-filesystem error escaped a handler: a bug, logged, answered with EIO. */
@@ -58,7 +58,7 @@ export class Request {
     this.answered = true;
     const b = Buffer.allocUnsafe(OUT_HEADER_SIZE);
     encodeOutHeader(b, OUT_HEADER_SIZE, -errno, this.h.unique);
-    this.channel.send([b]);
+    this.channel.send([b], this);
     this.channel.finished(this, errno, 0);
   }
 
@@ -73,6 +73,15 @@ export class Request {
     }
   }
 
+  /** Sends a complete, prebuilt reply (out header included), e.g. one recorded before a crash. */
+  replyRaw(reply: Buffer): void {
+    if (this.answered) return;
+    this.answered = true;
+    reply.writeBigUInt64LE(this.h.unique, 8);
+    this.channel.send([reply], this);
+    this.channel.finished(this, -reply.readInt32LE(4), reply.length - OUT_HEADER_SIZE);
+  }
+
   /** For requests that get no reply (FORGET, BATCH_FORGET, INTERRUPT). */
   noReply(): void {
     if (this.answered) return;
@@ -83,7 +92,7 @@ export class Request {
   private sendPieces(pieces: Buffer[], len: number, bytes: number): void {
     this.answered = true;
     encodeOutHeader(pieces[0], len, 0, this.h.unique);
-    this.channel.send(pieces);
+    this.channel.send(pieces, this);
     this.channel.finished(this, 0, bytes);
   }
 }

@@ -10,7 +10,7 @@ import type { FileSystem } from '../fs/filesystem';
 import type { Logger } from '../log';
 import { FuseChannel } from '../transport/fuse-channel';
 import { openAndMount, unmount } from '../transport/mount';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, RequestHooks } from './dispatcher';
 import { DEFAULT_INIT_OPTIONS, InitOptions, InitState, readBufferSize } from './init';
 import { FuseMetrics } from './metrics';
 
@@ -35,6 +35,7 @@ export class FuseSession {
   private initState: InitState | undefined;
   private initWaiters: Array<(s: InitState) => void> = [];
   private ended = false;
+  private requestHooks: RequestHooks | undefined;
   /** Called when the kernel ends the connection (unmounted elsewhere, or aborted). */
   onEnd?: (errno: number) => void;
 
@@ -92,12 +93,19 @@ export class FuseSession {
         init: this.initState,
         initOptions: this.initOptions,
         onInit: (state) => this.initDone(state),
+        hooks: this.requestHooks,
       });
     }
     this.channel.start();
   }
 
   private dispatcherFs: FileSystem | undefined;
+
+  /** Journaling hooks for crash failover: see RequestHooks. */
+  setRequestHooks(hooks: RequestHooks | undefined): void {
+    this.requestHooks = hooks;
+    if (this.dispatcher) this.dispatcher.hooks = hooks;
+  }
 
   /** Stops reading new requests; resolves once every request already read has been answered. */
   async stop(): Promise<void> {

@@ -1,0 +1,96 @@
+/**
+ * Opens the filesystem a mount request names: passthrough_fs over a directory (`source`), or rafs from a bootstrap
+ * (`source`) with its JSON config. Checks source and config first so that a bad request is InvalidArguments /
+ * InvalidConfig with a clear message, and wraps what the backend throws as PassthroughFs / Rafs errors.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { FileSystem } from '../fs/filesystem';
+import { NydusError, wrapError } from '../errors';
+import { PassthroughFs } from '../passthrough';
+import { openRafs, RafsOptions, rafsOptionsFromConfig } from '../rafs';
+import type { BackendFactory } from './ports';
+import type { MountCommand } from './types';
+
+export interface BackendDefaults {
+  /** passthrough_fs: writable unless the config says otherwise (nydusd --writable). */
+  writable?: boolean;
+}
+
+/** Parses a mount request's config text: '' is {}, anything else must be a JSON object. */
+export function parseConfigObject(config: string): Record<string, unknown> {
+  if (config.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(config);
+  } catch (err) {
+    throw new NydusError('InvalidConfig', `The filesystem config is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new NydusError('InvalidConfig', 'The filesystem config must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function requireSource(command: MountCommand, kind: 'directory' | 'file'): string {
+  const source = command.source;
+  if (!source || !path.isAbsolute(source)) {
+    throw new NydusError('InvalidArguments', `The ${command.fsType} source must be an absolute path, got "${source}"`);
+  }
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(source);
+  } catch {
+    throw new NydusError('InvalidArguments', `The ${command.fsType} source ${source} does not exist`);
+  }
+  if (kind === 'directory' ? !stat.isDirectory() : !stat.isFile()) {
+    throw new NydusError('InvalidArguments', `The ${command.fsType} source ${source} is not a ${kind}`);
+  }
+  return source;
+}
+
+async function openPassthrough(command: MountCommand, defaults: BackendDefaults): Promise<FileSystem> {
+  const sharedDir = requireSource(command, 'directory');
+  const config = parseConfigObject(command.config);
+  if (config.writable !== undefined && typeof config.writable !== 'boolean') {
+    throw new NydusError('InvalidConfig', 'passthrough_fs config "writable" must be true or false');
+  }
+  const writable = (config.writable as boolean | undefined) ?? defaults.writable ?? false;
+  try {
+    return new PassthroughFs({ sharedDir, writable });
+  } catch (err) {
+    throw wrapError('PassthroughFs', `Cannot open passthrough_fs over ${sharedDir}`, err);
+  }
+}
+
+/** An empty config means: blobs next to the bootstrap (or inside it, for a self-contained image). */
+function rafsOptions(bootstrap: string, config: string): RafsOptions {
+  parseConfigObject(config);
+  if (config.trim() === '') return { bootstrap };
+  try {
+    return rafsOptionsFromConfig(bootstrap, config);
+  } catch (err) {
+    throw new NydusError('InvalidConfig', (err as Error).message, { cause: err });
+  }
+}
+
+async function openRafsBackend(command: MountCommand): Promise<FileSystem> {
+  const bootstrap = requireSource(command, 'file');
+  const options = rafsOptions(bootstrap, command.config);
+  try {
+    return await openRafs(options);
+  } catch (err) {
+    throw wrapError('Rafs', `Cannot open rafs from ${bootstrap}`, err);
+  }
+}
+
+export function createBackendFactory(defaults: BackendDefaults = {}): BackendFactory {
+  return async (command) => {
+    switch (command.fsType) {
+      case 'passthrough_fs':
+        return openPassthrough(command, defaults);
+      case 'rafs':
+        return openRafsBackend(command);
+    }
+  };
+}

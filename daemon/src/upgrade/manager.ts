@@ -1,0 +1,142 @@
+/**
+ * The daemon's UpgradeManager (service/upgrade-port.ts) when nydusd runs with --id and --supervisor: it links
+ * to the supervisor at start-up, sends the state (capture.ts) when the daemon asks or the supervisor requests
+ * it, and performs Takeover's Restore (fetch, restore.ts, then FUSE_NOTIFY_RESEND if the predecessor died and
+ * the failover policy is "resend"). It also owns the result journal a successor needs after a crash.
+ */
+import * as path from 'path';
+import type { Logger } from '../log';
+import type { Daemon } from '../service/daemon';
+import type { UpgradeManager } from '../service/upgrade-port';
+import { captureHandover, exportTables } from './capture';
+import { fetchState } from './client';
+import { ResultJournal } from './journal';
+import { SupervisorLink } from './link';
+import { restoreHandover } from './restore';
+import { TableTracker } from './table-tracker';
+import { encodeMessage } from './proto';
+import { decodeHandover, encodeHandover } from './state-codec';
+import type { HandoverState } from './state-types';
+import { watchVfs } from './vfs-watch';
+
+export interface UpgradeManagerOptions {
+  id: string;
+  supervisor: string;
+  failoverPolicy: string;
+  logger: Logger;
+  /** Defaults to the --apisock flag of this process. */
+  apiSock?: string;
+}
+
+function flagValue(name: string): string {
+  const argv = process.argv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === name) return argv[i + 1] ?? '';
+    if (argv[i].startsWith(`${name}=`)) return argv[i].slice(name.length + 1);
+  }
+  return '';
+}
+
+export class SupervisorUpgradeManager implements UpgradeManager {
+  private daemon: Daemon | undefined;
+  private sequence = 0;
+  private readonly link: SupervisorLink;
+  private readonly apiSock: string;
+  /** Where this daemon's result journal lives: next to the supervisor socket, named after the daemon. */
+  readonly journalPath: string;
+  private journalRef: ResultJournal | undefined;
+  private readonly tracker = new TableTracker();
+
+  constructor(private readonly options: UpgradeManagerOptions) {
+    this.apiSock = options.apiSock ?? flagValue('--apisock');
+    this.journalPath = path.join(path.dirname(options.supervisor), `${options.id}.journal`);
+    this.link = new SupervisorLink({
+      supervisorSock: options.supervisor,
+      daemonId: options.id,
+      apiSock: this.apiSock,
+      logger: options.logger,
+      capture: () => this.capture(),
+    });
+    this.link.start();
+    // A successor is started early and then waits: load and exercise the handover code now, so that the
+    // takeover itself does not pay for parsing protos and cold code.
+    setImmediate(() => warmUp(options.id));
+  }
+
+  /** The journal the dispatcher should consult for resent requests (opened on first use). */
+  get journal(): ResultJournal {
+    this.journalRef ??= ResultJournal.open(this.journalPath);
+    return this.journalRef;
+  }
+
+  sendState(daemon: Daemon): Promise<void> {
+    this.attach(daemon);
+    return this.link.push('daemon request');
+  }
+
+  /** Sends what changed in the passthrough tables since the supervisor last heard; synchronous. */
+  flushDeltas(): void {
+    if (!this.daemon || !this.tracker.tracking || !this.link.tracking) return;
+    for (const tables of exportTables(this.daemon.vfs)) {
+      const change = this.tracker.diff(tables);
+      if (change) this.link.sendDelta(change.delta, change.fds);
+    }
+  }
+
+  private attach(daemon: Daemon): void {
+    this.daemon = daemon;
+    watchVfs(daemon.vfs, () => this.flushDeltas());
+  }
+
+  async restore(daemon: Daemon): Promise<void> {
+    this.attach(daemon);
+    const started = performance.now();
+    const fetched = await fetchState(this.options.supervisor, this.options.id);
+    const fetchedAt = performance.now();
+    const { state, fds } = fetched;
+    this.sequence = state.sequence;
+    this.options.logger.info('restoring handover state', {
+      from: state.pid, version: fetched.version, sequence: state.sequence, mounts: state.mounts.length, fds: fds.length, resend: fetched.resend,
+    });
+    const session = await restoreHandover(daemon, state, fds, this.options.logger);
+    // The supervisor holds exactly what we restored: track changes from here, not from the first full push.
+    if (this.link.adoptBaseline()) this.tracker.reset(exportTables(daemon.vfs));
+    this.options.logger.info('handover state restored', { fetchMs: +(fetchedAt - started).toFixed(1), restoreMs: +(performance.now() - fetchedAt).toFixed(1) });
+    if (fetched.resend) {
+      if (this.options.failoverPolicy !== 'resend') {
+        this.options.logger.warn('predecessor died; failover policy is not "resend": its unanswered requests stay pending', { policy: this.options.failoverPolicy });
+      } else if (!state.fuse?.hasResend) {
+        this.options.logger.warn('predecessor died and this kernel has no FUSE_NOTIFY_RESEND: requests it had read may hang');
+      } else {
+        const rc = session.notifyResend();
+        this.options.logger.info('sent FUSE_NOTIFY_RESEND', { rc });
+      }
+    }
+  }
+
+  stop(): void {
+    this.link.stop();
+    this.journalRef?.close();
+  }
+
+  private capture() {
+    if (!this.daemon) return null;
+    this.sequence += 1;
+    const captured = captureHandover(this.daemon, { apiSock: this.apiSock, journalPath: this.journalRef ? this.journalPath : '', sequence: this.sequence });
+    if (captured) this.tracker.reset(captured.tables);
+    return captured;
+  }
+}
+
+function warmUp(daemonId: string): void {
+  const state: HandoverState = {
+    daemonId, argv: [], binary: '', apiSock: '', pid: process.pid, sequence: 0, createdUnixMs: Date.now(), fuse: null, mounts: [],
+    vfsNextIndex: 1, vfsNamespace: { nextNodeid: 2, nodes: [] }, filesystems: [], fds: [], mountpoint: '', journalPath: '',
+  };
+  for (let i = 0; i < 20; i++) decodeHandover(encodeHandover(state));
+  encodeMessage('StateDelta', { vfsIndex: 1, sequence: 1, nodes: [], removedNodes: [], handles: [], removedHandles: [], nextNodeid: 2, nextFh: 1 });
+}
+
+export function createUpgradeManager(options: UpgradeManagerOptions): SupervisorUpgradeManager {
+  return new SupervisorUpgradeManager(options);
+}

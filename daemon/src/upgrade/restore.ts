@@ -1,0 +1,117 @@
+/**
+ * The successor's half of capture.ts: rebuilds the filesystems (passthrough_fs from its tables and fds, rafs by
+ * reopening the same image), the VFS namespace with the same instance indexes, and adopts the /dev/fuse
+ * connection with the INIT values the predecessor negotiated. On failure nothing is left half-owned: filesystems
+ * built so far are destroyed and every descriptor not taken is closed.
+ */
+import type { FileSystem } from '../fs/filesystem';
+import type { Logger } from '../log';
+import { PassthroughFs, PassthroughState } from '../passthrough';
+import { FuseSession } from '../server/session';
+import type { InitState } from '../server/init';
+import { Vfs } from '../vfs/vfs';
+import { closeAll } from './channel';
+import { FD_FUSE_DEV, FilesystemState, FuseInitState, HANDLE_DIR, HandoverState, MountCommand } from './state-types';
+
+export interface RestoreTarget {
+  mountpoint: string;
+  vfs: unknown;
+  adoptSession(session: FuseSession): void;
+  createBackend(command: { fsType: 'rafs' | 'passthrough_fs'; source: string; config: string; mountpoint: string; prefetchFiles: string[] }): Promise<FileSystem>;
+}
+
+export class RestoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestoreError';
+  }
+}
+
+export function stateToInit(fuse: FuseInitState): InitState {
+  return {
+    major: fuse.major, minor: fuse.minor, flags: fuse.flags, flags2: fuse.flags2, kernelFlags: fuse.kernelFlags, kernelFlags2: fuse.kernelFlags2,
+    maxReadahead: fuse.maxReadahead, maxWrite: fuse.maxWrite, maxPages: fuse.maxPages, maxBackground: fuse.maxBackground,
+    congestionThreshold: fuse.congestionThreshold, timeGran: fuse.timeGran, hasResend: fuse.hasResend,
+  };
+}
+
+export function protoToPassthrough(fs: NonNullable<FilesystemState['passthrough']>): PassthroughState {
+  return {
+    version: fs.tableVersion || 1,
+    sharedDir: fs.sharedDir,
+    writable: fs.writable,
+    nextNodeid: fs.nextNodeid,
+    nextFh: fs.nextFh,
+    inodes: fs.nodes.map((n) => ({ nodeid: n.nodeid, dev: n.dev, ino: n.ino, generation: n.generation, lookups: n.lookups, fdIndex: n.fdIndex })),
+    handles: fs.handles.map((h) => ({ fh: h.fh, nodeid: h.nodeid, flags: h.flags, kind: h.kind === HANDLE_DIR ? 'dir' : 'file', fdIndex: h.fdIndex, dirOffset: h.dirOffset })),
+  };
+}
+
+/** Rebuilds one instance; takes ownership of its fd block on success. */
+async function restoreFilesystem(target: RestoreTarget, mount: MountCommand, fsState: FilesystemState | undefined, fds: number[]): Promise<FileSystem> {
+  if (mount.fsType === 'passthrough_fs') {
+    if (!fsState?.passthrough) throw new RestoreError(`no passthrough_fs tables for instance ${mount.vfsIndex} at ${mount.mountpoint}`);
+    const block = fds.slice(fsState.fdBase, fsState.fdBase + fsState.fdCount);
+    if (block.length !== fsState.fdCount) throw new RestoreError(`instance ${mount.vfsIndex} names fds past the ${fds.length} received`);
+    const tables = protoToPassthrough(fsState.passthrough);
+    return PassthroughFs.restore({ sharedDir: tables.sharedDir, writable: tables.writable }, tables, block);
+  }
+  if (mount.fsType === 'rafs') {
+    return target.createBackend({ fsType: 'rafs', source: mount.source, config: mount.config, mountpoint: mount.mountpoint, prefetchFiles: mount.prefetchFiles });
+  }
+  throw new RestoreError(`unknown filesystem type "${mount.fsType}" for instance ${mount.vfsIndex}`);
+}
+
+/** Rebuilds `vfs` in place (the daemon holds that object) from the namespace and the rebuilt instances. */
+function restoreVfs(vfs: Vfs, state: HandoverState, fsByIndex: Map<number, FileSystem>): void {
+  const exported = {
+    nextIndex: state.vfsNextIndex,
+    pseudo: state.vfsNamespace ?? { nextNodeid: 2, nodes: [] },
+    instances: state.mounts.map((m) => ({
+      index: m.vfsIndex, mountpoint: m.mountpoint, mountedTime: m.mountedUnixMs, openHandles: m.openHandles,
+      info: { fsType: m.fsType as 'rafs' | 'passthrough_fs', source: m.source, config: m.config, prefetchFiles: m.prefetchFiles },
+    })),
+  };
+  const inPlace = (vfs as unknown as { restoreState?: (s: typeof exported, f: Map<number, FileSystem>) => void }).restoreState;
+  if (typeof inPlace === 'function') {
+    inPlace.call(vfs, exported, fsByIndex);
+    return;
+  }
+  // Vfs only offers a static restore(): move the rebuilt namespace into the daemon's object, keeping hooks
+  // (onInvalidate) the daemon already set. Remove once Vfs has an in-place restoreState().
+  const rebuilt = Vfs.restore(exported, fsByIndex) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(rebuilt)) {
+    if (value !== undefined && key !== 'onInvalidate') (vfs as unknown as Record<string, unknown>)[key] = value;
+  }
+}
+
+/** Restores everything into `target` and returns the adopted session (not started). Owns `fds` either way. */
+export async function restoreHandover(target: RestoreTarget, state: HandoverState, fds: number[], logger: Logger): Promise<FuseSession> {
+  const built: FileSystem[] = [];
+  const taken = new Set<number>();
+  try {
+    if (!state.fuse) throw new RestoreError('the state has no FUSE INIT values (it was captured before INIT completed)');
+    if (state.fds[0]?.kind !== FD_FUSE_DEV || fds.length === 0) throw new RestoreError('the first descriptor is not the /dev/fuse connection');
+    if (state.mountpoint && state.mountpoint !== target.mountpoint) {
+      logger.warn('taking over a mount at a different path than this daemon was started with', { state: state.mountpoint, ours: target.mountpoint });
+    }
+    const fsByIndex = new Map<number, FileSystem>();
+    for (const mount of [...state.mounts].sort((a, b) => a.vfsIndex - b.vfsIndex)) {
+      const fsState = state.filesystems.find((f) => f.vfsIndex === mount.vfsIndex);
+      const fs = await restoreFilesystem(target, mount, fsState, fds);
+      built.push(fs);
+      if (fsState) for (let i = fsState.fdBase; i < fsState.fdBase + fsState.fdCount; i++) taken.add(i);
+      fsByIndex.set(mount.vfsIndex, fs);
+    }
+    restoreVfs(target.vfs as Vfs, state, fsByIndex);
+    const session = FuseSession.adopt({ fd: fds[0], mountpoint: target.mountpoint, init: stateToInit(state.fuse), logger });
+    taken.add(0);
+    target.adoptSession(session);
+    closeAll(fds.filter((_, i) => !taken.has(i)));
+    return session;
+  } catch (err) {
+    for (const fs of built) await Promise.resolve(fs.destroy?.()).catch(() => undefined);
+    closeAll(fds.filter((_, i) => !taken.has(i)));
+    throw err;
+  }
+}
