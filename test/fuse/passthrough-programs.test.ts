@@ -178,3 +178,12 @@ ls ${d} | wc -l
 `;
   t.is(sh(script).trim(), String(16 * 30));
 });
+
+test('O_DIRECT readers and writers work (dd iflag=direct / oflag=direct, fio direct=1)', (t) => {
+  const d = dir('direct');
+  sh(`head -c ${8 << 20} /dev/urandom > ${d}/src`);
+  sh(`dd if=${d}/src of=${d}/copy bs=1M iflag=direct oflag=direct status=none`);
+  t.is(sh(`sha256sum < ${d}/copy`), sh(`sha256sum < ${d}/src`));
+  const out = sh(`fio --name=r --filename=${d}/src --rw=randread --bs=4k --direct=1 --ioengine=psync --runtime=1 --time_based --output-format=terse`);
+  t.is(out.split(';')[4], '0', 'fio reports no errors');
+});

@@ -7,7 +7,7 @@
  */
 import { CreateReply, OpenReply } from '../fs/filesystem';
 import { E, FsError, check } from '../fs/errno';
-import { native, AT_FDCWD, O_NOFOLLOW, O_PATH, procFdPath } from '../native';
+import { native, AT_FDCWD, O_DIRECT, O_NOFOLLOW, O_PATH, procFdPath } from '../native';
 import { PassthroughCore } from './core';
 import {
   O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, S_IFDIR, S_IFLNK, S_IFREG,
@@ -17,8 +17,12 @@ import { killSuidGid } from './node-ops';
 
 const FUSE_WRITE_KILL_SUIDGID = 1 << 2;
 const COPY_CHUNK_MAX = 64 * 1024 * 1024;
-/** Flags that only mean something while a name is being created, or that would stop the /proc reopen. */
-const NOT_FOR_REOPEN = O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW;
+/**
+ * Flags that only mean something while a name is being created, that would stop the /proc reopen, or (O_DIRECT)
+ * that would demand aligned buffers: the kernel already bypasses its page cache for a direct-I/O caller, and
+ * our read buffers are not page aligned.
+ */
+const NOT_FOR_REOPEN = O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_DIRECT;
 
 function wantsWrite(flags: number): boolean {
   return (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
@@ -52,7 +56,7 @@ export function create(core: PassthroughCore, ctx: { uid: number; gid: number },
   core.requireWritable();
   checkName(name, 'create');
   const dir = core.inodes.get(parent);
-  const createFlags = (flags & ~(O_NOCTTY | O_TRUNC)) | O_CREAT | O_EXCL | O_NOFOLLOW;
+  const createFlags = (flags & ~(O_NOCTTY | O_TRUNC | O_DIRECT)) | O_CREAT | O_EXCL | O_NOFOLLOW;
   let ioFd = asCaller(ctx, umask, () => native.openat(dir.fd, name, createFlags, mode & 0o7777));
   let pathFd: number;
   if (ioFd === -E.EEXIST && !(flags & O_EXCL)) {

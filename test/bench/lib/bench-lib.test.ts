@@ -1,0 +1,107 @@
+import test from 'ava';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CleanupRegistry } from './cleanup';
+import { summarizeCpuProfile, listCpuProfiles } from './cpu-profile';
+import { generateDataset } from './dataset';
+import { comparisonTable, costFactor } from './report';
+import { MatrixResults, runOnce } from './runner';
+import { formatTable } from './table';
+import { median, timeShell } from './timing';
+import { fioReadIops, standardWorkloads, STANDARD_WORKLOAD_IDS, Workload } from './workloads';
+
+function scratch(t: { teardown(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lib-test-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const timeWorkload = { id: 'w', label: 'w', metric: 'time', cold: false } as Workload;
+const iopsWorkload = { id: 'r', label: 'r', metric: 'iops', cold: false } as Workload;
+
+test('formatTable() pads every column to its widest cell and prints missing cells as "-"', (t) => {
+  const text = formatTable([{ header: 'name' }, { header: 'n', align: 'right' }], [['a', '1'], ['long name', undefined]]);
+  t.deepEqual(text.split('\n'), ['name       n', '---------  -', 'a          1', 'long name  -']);
+});
+
+test('median() takes the middle value, or the mean of the two middle ones, and refuses no values', (t) => {
+  t.is(median([5, 1, 3]), 3);
+  t.is(median([4, 1, 3, 2]), 2.5);
+  t.throws(() => median([]), { message: /no values/ });
+});
+
+test('costFactor() is above 1 whenever the subject is slower, for times and for rates', (t) => {
+  t.is(costFactor(timeWorkload, 300, 100), 3);
+  t.is(costFactor(iopsWorkload, 1000, 4000), 4);
+  t.true(costFactor(iopsWorkload, 4000, 1000) < 1);
+});
+
+test('comparisonTable() flags rows where the subject is slower than the baseline or failed', (t) => {
+  const results = new MatrixResults();
+  results.add('w', 'base', 100);
+  results.add('w', 'ours', 150);
+  results.add('r', 'base', 1000);
+  results.fail('r', 'ours', 'EINVAL');
+  const lines = comparisonTable([timeWorkload, iopsWorkload], results, { targets: ['base', 'ours'], subject: 'ours', baselines: ['base'], flagAgainst: 'base' }).split('\n');
+  t.regex(lines[2], /^w .*100 ms .*150 ms .*1\.50x .*<- slower than base$/);
+  t.regex(lines[3], /^r .*1,000 IOPS .*error .*<- ours failed$/);
+});
+
+test('CleanupRegistry runs each step once, newest first, and goes on past a failing step', async (t) => {
+  const order: string[] = [];
+  const cleanup = new CleanupRegistry();
+  cleanup.add('a', () => { order.push('a'); });
+  cleanup.add('b', () => { order.push('b'); throw new Error('boom'); });
+  const early = cleanup.add('c', () => { order.push('c'); });
+  await early();
+  await Promise.all([cleanup.run(), cleanup.run()]);
+  await early();
+  t.deepEqual(order, ['c', 'b', 'a']);
+});
+
+test('the find and lstat workloads count exactly the entries generateDataset() says it made', async (t) => {
+  const root = scratch(t);
+  const dataset = generateDataset(root, { smallFiles: 250, bigFileBytes: 3 << 20, fanout: 3 });
+  t.is(fs.statSync(path.join(root, dataset.bigFile)).size, 3 << 20);
+  const workloads = standardWorkloads(dataset, { fioSeconds: 1 });
+  t.deepEqual(workloads.map((w) => w.id), [...STANDARD_WORKLOAD_IDS]);
+  for (const id of ['find', 'lstat', 'tar', 'dd']) {
+    const w = workloads.find((x) => x.id === id)!;
+    t.true((await runOnce(w, { name: 'kernel', root }, { dropCaches: false })) > 0, id);
+  }
+  fs.writeFileSync(path.join(root, 'extra'), 'x');
+  const find = workloads.find((w) => w.id === 'find')!;
+  await t.throwsAsync(runOnce(find, { name: 'kernel', root }, { dropCaches: false }), { message: /expected \d+, got "\d+"/ });
+});
+
+test('timeShell() fails a pipeline whose first command fails (pipefail)', async (t) => {
+  await t.throwsAsync(timeShell('ls /nonexistent-dir-for-bench | wc -l'), { message: /exit 2/ });
+});
+
+test('fioReadIops() reads a real fio run and rejects output without JSON', async (t) => {
+  if (spawnSync('bash', ['-c', 'command -v fio']).status !== 0) {
+    t.log('fio is not installed: skipped');
+    t.pass();
+    return;
+  }
+  const file = path.join(scratch(t), 'f');
+  fs.writeFileSync(file, Buffer.alloc(4 << 20, 1));
+  const run = await timeShell(`fio --name=r --filename=${file} --rw=randread --bs=4k --runtime=1 --time_based --numjobs=2 --output-format=json`);
+  t.true(fioReadIops(run.stdout) > 0);
+  t.throws(() => fioReadIops('fio: nothing'), { message: /no JSON/ });
+});
+
+test('summarizeCpuProfile() ranks the hot function of a real profile first, and a window can exclude every sample', (t) => {
+  const dir = scratch(t);
+  const script = 'function hotLoop(){let x=0;for(let i=0;i<3e8;i++)x+=i%7;return x}hotLoop()';
+  const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-e', script]);
+  t.is(r.status, 0);
+  const [file] = listCpuProfiles(dir);
+  const summary = summarizeCpuProfile(file);
+  const top = summary.functions.filter((f) => !f.where.startsWith('(')).sort((a, b) => b.selfMs - a.selfMs)[0];
+  t.regex(top.where, /^hotLoop /);
+  t.true(top.selfMs > summary.sampledMs / 2);
+  t.is(summarizeCpuProfile(file, '', { fromUs: 0, toUs: 1 }).sampledMs, 0);
+});
