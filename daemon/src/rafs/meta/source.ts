@@ -35,7 +35,8 @@ export class BufferMetaSource implements MetaSource {
   async close(): Promise<void> { /* nothing held */ }
 }
 
-const CACHE_BLOCK = 4096;
+/** Metadata is read in 64 KiB units: a cold directory walk then needs a sixteenth of the disk round trips. */
+const CACHE_BLOCK = 64 * 1024;
 
 export class FileMetaSource implements MetaSource {
   private readonly blocks: LruCache<number, Buffer>;
@@ -46,7 +47,7 @@ export class FileMetaSource implements MetaSource {
     this.blocks = new LruCache(cacheBlocks);
   }
 
-  static async open(path: string, cacheBlocks = 2048): Promise<FileMetaSource> {
+  static async open(path: string, cacheBlocks = 512): Promise<FileMetaSource> {
     const fh = await fsp.open(path, 'r');
     try {
       const st = await fh.stat();
