@@ -111,6 +111,27 @@ export class FramedChannel {
     });
   }
 
+  /** Frames queued but not yet fully accepted by the kernel. */
+  get pendingSends(): number {
+    return this.sends.length;
+  }
+
+  /**
+   * Blocks (up to `ms`) until every queued frame is in the socket: for callers that must not go on before
+   * the peer is sure to get the data even if this process dies right after. True if all went out.
+   */
+  flushSync(ms: number): boolean {
+    const deadline = Date.now() + ms;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (this.sends.length > 0 && !this.closeReason) {
+      this.flush();
+      if (this.sends.length === 0) break;
+      if (Date.now() > deadline) return false;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+    return this.sends.length === 0;
+  }
+
   /** The next frame; rejects with TimeoutError after `timeoutMs` (Infinity waits), or when the channel closes. */
   receive(timeoutMs: number): Promise<Frame> {
     const ready = this.frames.shift();

@@ -91,6 +91,11 @@ export class ResultJournal {
     return this.index.get(originalUnique(unique));
   }
 
+  /** Every entry currently held (latest record per unique). */
+  entries(): JournalEntry[] {
+    return [...this.index.values()];
+  }
+
   get size(): number {
     return this.index.size;
   }

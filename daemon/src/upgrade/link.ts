@@ -88,10 +88,8 @@ export class SupervisorLink {
    * Declares that the supervisor already holds the state this daemon runs on (a successor right after
    * restoring what it fetched), so deltas can flow before the first full state goes out.
    */
-  adoptBaseline(): boolean {
-    if (!this.channel || this.channel.closed || !this.linkedReady) return false;
-    this.baselineChannel = this.channel;
-    return true;
+  async adoptBaseline(waitMs = DEFAULT_STEP_TIMEOUT_MS): Promise<void> {
+    this.baselineChannel = await this.linked(waitMs);
   }
 
   /** Queues a delta frame (sent synchronously when the socket has room). False if no baseline is held. */
@@ -99,6 +97,11 @@ export class SupervisorLink {
     const channel = this.channel;
     if (!channel || channel.closed || this.baselineChannel !== channel) return false;
     channel.send(FrameType.StateDelta, encodeMessage('StateDelta', message), fds).catch(() => undefined);
+    // The reply this delta precedes must not reach the kernel before the delta is in the supervisor's socket:
+    // if the supervisor lags and the socket is full, wait for it here (back-pressure).
+    if (channel.pendingSends > 0 && !channel.flushSync(DEFAULT_STEP_TIMEOUT_MS)) {
+      this.logger.warn('the supervisor is not taking table changes; a crash now could lose them', { pending: channel.pendingSends });
+    }
     return true;
   }
 

@@ -18,6 +18,7 @@ import { encodeMessage } from './proto';
 import { decodeHandover, encodeHandover } from './state-codec';
 import type { HandoverState } from './state-types';
 import { watchVfs } from './vfs-watch';
+import { guardResends, takeOpenIntents } from './resend-guard';
 
 export interface UpgradeManagerOptions {
   id: string;
@@ -83,24 +84,45 @@ export class SupervisorUpgradeManager implements UpgradeManager {
     }
   }
 
-  private attach(daemon: Daemon): void {
+  private inheritIntents(): Set<bigint> {
+    try {
+      return takeOpenIntents(this.journal);
+    } catch (err) {
+      this.options.logger.warn('cannot read the result journal', { error: (err as Error).message });
+      return new Set();
+    }
+  }
+
+  /** `inherited`: intents a crashed predecessor left open (see resend-guard.ts). */
+  private attach(daemon: Daemon, inherited = new Set<bigint>()): void {
     this.daemon = daemon;
     watchVfs(daemon.vfs, () => this.flushDeltas());
+    try {
+      guardResends(daemon.vfs, this.journal, inherited);
+    } catch (err) {
+      this.options.logger.warn('no result journal: resent non-idempotent requests may fail', { error: (err as Error).message });
+    }
   }
 
   async restore(daemon: Daemon): Promise<void> {
-    this.attach(daemon);
     const started = performance.now();
     const fetched = await fetchState(this.options.supervisor, this.options.id);
     const fetchedAt = performance.now();
+    this.attach(daemon, fetched.resend ? this.inheritIntents() : new Set());
     const { state, fds } = fetched;
     this.sequence = state.sequence;
     this.options.logger.info('restoring handover state', {
       from: state.pid, version: fetched.version, sequence: state.sequence, mounts: state.mounts.length, fds: fds.length, resend: fetched.resend,
     });
     const session = await restoreHandover(daemon, state, fds, this.options.logger);
-    // The supervisor holds exactly what we restored: track changes from here, not from the first full push.
-    if (this.link.adoptBaseline()) this.tracker.reset(exportTables(daemon.vfs));
+    // The supervisor holds exactly what we restored: track changes from here, not from the first full push
+    // (a successor killed before that push would otherwise leave the supervisor without its new handles).
+    try {
+      await this.link.adoptBaseline();
+      this.tracker.reset(exportTables(daemon.vfs));
+    } catch (err) {
+      this.options.logger.warn('not linked to the supervisor: changes are tracked only after the first full state', { error: (err as Error).message });
+    }
     this.options.logger.info('handover state restored', { fetchMs: +(fetchedAt - started).toFixed(1), restoreMs: +(performance.now() - fetchedAt).toFixed(1) });
     if (fetched.resend) {
       if (this.options.failoverPolicy !== 'resend') {
@@ -122,7 +144,7 @@ export class SupervisorUpgradeManager implements UpgradeManager {
   private capture() {
     if (!this.daemon) return null;
     this.sequence += 1;
-    const captured = captureHandover(this.daemon, { apiSock: this.apiSock, journalPath: this.journalRef ? this.journalPath : '', sequence: this.sequence });
+    const captured = captureHandover(this.daemon, { apiSock: this.apiSock, journalPath: this.journalPath, sequence: this.sequence });
     if (captured) this.tracker.reset(captured.tables);
     return captured;
   }

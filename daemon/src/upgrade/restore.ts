@@ -10,6 +10,7 @@ import { PassthroughFs, PassthroughState } from '../passthrough';
 import { FuseSession } from '../server/session';
 import type { InitState } from '../server/init';
 import { Vfs } from '../vfs/vfs';
+import { native } from '../native';
 import { closeAll } from './channel';
 import { FD_FUSE_DEV, FilesystemState, FuseInitState, HANDLE_DIR, HandoverState, MountCommand } from './state-types';
 
@@ -47,14 +48,46 @@ export function protoToPassthrough(fs: NonNullable<FilesystemState['passthrough'
   };
 }
 
+/**
+ * The kernel may FORGET a node before the RELEASE of a file opened on it arrives (releases are queued in the
+ * background, forgets are not), so a table can hold a handle whose node is gone. Such a file is already
+ * closed by the application; only its RELEASE is pending (answering it with EBADF is harmless). Drop those
+ * handles rather than refuse the whole state; returns their fds for the caller to close.
+ */
+function dropOrphanHandles(tables: PassthroughState, block: number[], logger: Logger): number[] {
+  const known = new Set(tables.inodes.map((n) => n.nodeid));
+  const orphans = tables.handles.filter((h) => !known.has(h.nodeid));
+  if (orphans.length === 0) return [];
+  tables.handles = tables.handles.filter((h) => known.has(h.nodeid));
+  logger.info('dropped handles whose node the kernel already forgot (release pending)', { fhs: orphans.map((h) => h.fh) });
+  return orphans.filter((h) => h.fdIndex >= 0 && h.fdIndex < block.length).map((h) => block[h.fdIndex]);
+}
+
+/**
+ * A directory handle's fd shares its file position with the predecessor's copy, which may have read past the
+ * cursor the state recorded (killed between getdents and sending the change). passthrough_fs cookies count
+ * entries from the start of the listing, so restart every directory fd at the start with its cursor at 0: the
+ * next READDIR re-reads and skips to the cookie it asks for, and neither skips nor repeats entries.
+ */
+function rewindDirectoryHandles(tables: PassthroughState, block: number[]): void {
+  for (const handle of tables.handles) {
+    if (handle.kind !== 'dir' || handle.fdIndex < 0 || handle.fdIndex >= block.length) continue;
+    if (native.lseek(block[handle.fdIndex], 0, 0) === 0) handle.dirOffset = 0;
+  }
+}
+
 /** Rebuilds one instance; takes ownership of its fd block on success. */
-async function restoreFilesystem(target: RestoreTarget, mount: MountCommand, fsState: FilesystemState | undefined, fds: number[]): Promise<FileSystem> {
+async function restoreFilesystem(target: RestoreTarget, mount: MountCommand, fsState: FilesystemState | undefined, fds: number[], logger: Logger): Promise<FileSystem> {
   if (mount.fsType === 'passthrough_fs') {
     if (!fsState?.passthrough) throw new RestoreError(`no passthrough_fs tables for instance ${mount.vfsIndex} at ${mount.mountpoint}`);
     const block = fds.slice(fsState.fdBase, fsState.fdBase + fsState.fdCount);
     if (block.length !== fsState.fdCount) throw new RestoreError(`instance ${mount.vfsIndex} names fds past the ${fds.length} received`);
     const tables = protoToPassthrough(fsState.passthrough);
-    return PassthroughFs.restore({ sharedDir: tables.sharedDir, writable: tables.writable }, tables, block);
+    const orphanFds = dropOrphanHandles(tables, block, logger);
+    rewindDirectoryHandles(tables, block);
+    const fs = PassthroughFs.restore({ sharedDir: tables.sharedDir, writable: tables.writable }, tables, block);
+    closeAll(orphanFds); // no longer named in the tables: the filesystem does not own them (on failure the caller closes the block)
+    return fs;
   }
   if (mount.fsType === 'rafs') {
     return target.createBackend({ fsType: 'rafs', source: mount.source, config: mount.config, mountpoint: mount.mountpoint, prefetchFiles: mount.prefetchFiles });
@@ -98,7 +131,7 @@ export async function restoreHandover(target: RestoreTarget, state: HandoverStat
     const fsByIndex = new Map<number, FileSystem>();
     for (const mount of [...state.mounts].sort((a, b) => a.vfsIndex - b.vfsIndex)) {
       const fsState = state.filesystems.find((f) => f.vfsIndex === mount.vfsIndex);
-      const fs = await restoreFilesystem(target, mount, fsState, fds);
+      const fs = await restoreFilesystem(target, mount, fsState, fds, logger);
       built.push(fs);
       if (fsState) for (let i = fsState.fdBase; i < fsState.fdBase + fsState.fdCount; i++) taken.add(i);
       fsByIndex.set(mount.vfsIndex, fs);

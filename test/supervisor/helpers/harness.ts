@@ -1,0 +1,71 @@
+/** Test plumbing: temp dirs, an in-process supervisor server with a store, fd counting and fstat identity. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createLogger } from '../../../daemon/src/log';
+import { AT_EMPTY_PATH, native } from '../../../daemon/src/native';
+import { SupervisorServer, ServerHooks } from '../../../supervisor/src/server';
+import { DaemonStore } from '../../../supervisor/src/store';
+
+export function tempDir(prefix = 'nydus-sup-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function openFdCount(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+export function identity(fd: number): string {
+  const out = new Float64Array(16);
+  const rc = native.fstatat(fd, '', AT_EMPTY_PATH, out);
+  if (rc < 0) throw new Error(`fstat(${fd}) failed: ${rc}`);
+  return `${out[0]}:${out[1]}`;
+}
+
+export interface ServerHarness {
+  dir: string;
+  sock: string;
+  server: SupervisorServer;
+  store: DaemonStore;
+  close(): void;
+}
+
+export function startServer(options: { hooks?: Partial<ServerHooks>; frameTimeoutMs?: number; firstFrameTimeoutMs?: number; stateDir?: string } = {}): ServerHarness {
+  const dir = tempDir();
+  const sock = path.join(dir, 'sup.sock');
+  const logger = createLogger('test-supervisor');
+  const store = new DaemonStore(options.stateDir, logger);
+  const hooks: ServerHooks = {
+    onLink: () => undefined,
+    resendFor: () => false,
+    onControl: async (command) => ({ echo: command }),
+    ...options.hooks,
+  };
+  const server = new SupervisorServer({
+    sockPath: sock, store, hooks, logger,
+    limits: options.frameTimeoutMs ? { frameTimeoutMs: options.frameTimeoutMs } : {},
+    firstFrameTimeoutMs: options.firstFrameTimeoutMs,
+  });
+  server.listen();
+  return {
+    dir, sock, server, store,
+    close() {
+      server.close();
+      store.closeAllFds();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until `check()` is true, polling; fails after `ms`. */
+export async function eventually(check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

@@ -1,0 +1,60 @@
+import test from 'ava';
+import * as fs from 'fs';
+import * as path from 'path';
+import { E, FsError } from '../../daemon/src/fs/errno';
+import { ResultJournal } from '../../daemon/src/upgrade/journal';
+import { guardResends, keyOf, takeOpenIntents } from '../../daemon/src/upgrade/resend-guard';
+import { tempDir } from './helpers/harness';
+
+const ctx = { uid: 0, gid: 0, pid: 1 };
+
+/** A tiny filesystem: names under the root, mkdir fails with EEXIST on a second try like a real one. */
+function fakeFs() {
+  const names = new Map<string, number>();
+  let next = 2;
+  const entry = (nodeid: number) => ({ nodeid, generation: 0, attr: { ino: nodeid } as never, entryTimeout: 1, attrTimeout: 1 });
+  return {
+    names,
+    lookup: async (_c: unknown, _p: number, name: Buffer) => {
+      const id = names.get(name.toString());
+      if (id === undefined) throw new FsError(E.ENOENT);
+      return entry(id);
+    },
+    mkdir: async (_c: unknown, _p: number, name: Buffer) => {
+      if (names.has(name.toString())) throw new FsError(E.EEXIST);
+      names.set(name.toString(), next);
+      return entry(next++);
+    },
+    unlink: async (_c: unknown, _p: number, name: Buffer) => {
+      if (!names.delete(name.toString())) throw new FsError(E.ENOENT);
+    },
+  };
+}
+
+test('a resent mkdir the dead daemon had done gets its entry, once; other EEXISTs stay errors', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'j');
+  // The predecessor: it created "a" and "b" on disk but died before marking them done.
+  const dead = ResultJournal.open(file, { slots: 32 });
+  dead.begin(keyOf(9, 1, Buffer.from('a')), 9, 1, Buffer.from('a'));
+  dead.begin(keyOf(10, 1, Buffer.from('b')), 10, 1, Buffer.from('b'));
+  const vfs = fakeFs();
+  vfs.names.set('a', 7);
+  vfs.names.set('pre-existing', 8);
+
+  const journal = ResultJournal.open(file, { slots: 32 });
+  t.teardown(() => journal.close());
+  guardResends(vfs, journal, takeOpenIntents(journal));
+  const again = await vfs.mkdir(ctx, 1, Buffer.from('a'));
+  t.is(again.nodeid, 7, 'answered with the directory the first execution made');
+  await t.throwsAsync(vfs.mkdir(ctx, 1, Buffer.from('a')), { instanceOf: FsError }, 'only once');
+  await t.throwsAsync(vfs.mkdir(ctx, 1, Buffer.from('pre-existing')), { instanceOf: FsError });
+  await t.notThrowsAsync(vfs.unlink(ctx, 1, Buffer.from('b')), 'a resent unlink of a name already gone succeeds');
+  t.is((await vfs.mkdir(ctx, 1, Buffer.from('c'))).nodeid, 2, 'fresh requests run normally');
+
+  const later = ResultJournal.open(file, { slots: 32 });
+  t.teardown(() => later.close());
+  t.is(takeOpenIntents(later).size, 0, 'a later successor inherits nothing: the intents were taken');
+  dead.close();
+});
