@@ -34,3 +34,14 @@ test('rafsOptionsFromConfig() names unknown keys and refuses other backends', (t
   t.throws(() => rafsOptionsFromConfig('/i', { device: { backend: { type: 'localfs', config: { dir: '/d' } } }, extra: true }),
     { message: /unknown key "extra"/ });
 });
+
+test('v2 config: fuse timeouts are read; unknown keys in cache, rafs and fuse are named', (t) => {
+  const base = { version: 2, backend: { type: 'localfs', localfs: { dir: '/blobs' } } };
+  const o = rafsOptionsFromConfig('/boot', { ...base, fuse: { entry_timeout: 5, attr_timeout: 0.5 } });
+  t.is(o.entryTimeout, 5);
+  t.is(o.attrTimeout, 0.5);
+  t.throws(() => rafsOptionsFromConfig('/boot', { ...base, fuse: { entry_timout: 5 } }), { message: /unknown key "entry_timout" in fuse/ });
+  t.throws(() => rafsOptionsFromConfig('/boot', { ...base, cache: { sizee: 1 } }), { message: /unknown key "sizee" in cache/ });
+  t.throws(() => rafsOptionsFromConfig('/boot', { ...base, rafs: { validatee: true } }), { message: /unknown key "validatee" in rafs/ });
+  t.throws(() => rafsOptionsFromConfig('/boot', { ...base, fuse: { attr_timeout: -1 } }), { message: /fuse\.attr_timeout must be a number/ });
+});

@@ -21,7 +21,12 @@ export interface RafsOptions {
 
 type Json = Record<string, unknown>;
 
-const V2_TOP = ['version', 'id', 'backend', 'cache', 'rafs', 'overlay', 'internal', 'fscache'];
+const V2_TOP = ['version', 'id', 'backend', 'cache', 'rafs', 'overlay', 'internal', 'fscache', 'fuse'];
+const CACHE_KEYS = ['type', 'compressed', 'validate', 'prefetch', 'filecache', 'fscache'];
+const RAFS_KEYS = ['mode', 'batch_size', 'user_io_batch_size', 'validate', 'enable_xattr', 'iostats_files',
+  'access_pattern', 'latest_read_files', 'prefetch', 'amplify_io'];
+/** Ours (upstream has no such section): how long the kernel may cache entries and attributes, in seconds. */
+const FUSE_KEYS = ['entry_timeout', 'attr_timeout'];
 const V1_TOP = ['device', 'mode', 'digest_validate', 'iostats_files', 'enable_xattr', 'access_pattern',
   'latest_read_files', 'fs_prefetch', 'prefetch_all', 'amplify_io', 'version', 'id'];
 const BACKEND_KEYS = ['type', 'localfs', 'localdisk', 'oss', 's3', 'registry', 'http_proxy', 'http-proxy'];
@@ -53,6 +58,24 @@ function optBool(o: Json, key: string, where: string): boolean | undefined {
   return v;
 }
 
+function optSeconds(o: Json, key: string, where: string): number | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new Error(`rafs config: ${where}.${key} must be a number of seconds >= 0`);
+  }
+  return v;
+}
+
+function timeouts(fuse: Json): Pick<RafsOptions, 'entryTimeout' | 'attrTimeout'> {
+  const out: Pick<RafsOptions, 'entryTimeout' | 'attrTimeout'> = {};
+  const entry = optSeconds(fuse, 'entry_timeout', 'fuse');
+  const attr = optSeconds(fuse, 'attr_timeout', 'fuse');
+  if (entry !== undefined) out.entryTimeout = entry;
+  if (attr !== undefined) out.attrTimeout = attr;
+  return out;
+}
+
 function localfs(type: unknown, conf: Json | undefined, where: string): Pick<RafsOptions, 'localfsDir' | 'blobs'> {
   if (type !== 'localfs') {
     throw new Error(`rafs config: backend type ${JSON.stringify(type)} is not supported (only "localfs")`);
@@ -78,9 +101,16 @@ export function rafsOptionsFromConfig(source: string, configJson: string | objec
     const backend = object(cfg.backend, 'backend');
     onlyKeys(backend, BACKEND_KEYS, 'backend');
     const rafs = cfg.rafs === undefined ? {} : object(cfg.rafs, 'rafs');
+    onlyKeys(rafs, RAFS_KEYS, 'rafs');
     const cache = cfg.cache === undefined ? {} : object(cfg.cache, 'cache');
+    onlyKeys(cache, CACHE_KEYS, 'cache');
+    const fuse = cfg.fuse === undefined ? {} : object(cfg.fuse, 'fuse');
+    onlyKeys(fuse, FUSE_KEYS, 'fuse');
     const validate = optBool(rafs, 'validate', 'rafs') ?? optBool(cache, 'validate', 'cache') ?? false;
-    return { bootstrap: source, ...localfs(backend.type, backend.localfs as Json | undefined, 'backend.localfs'), digestValidate: validate };
+    return {
+      bootstrap: source, ...localfs(backend.type, backend.localfs as Json | undefined, 'backend.localfs'), digestValidate: validate,
+      ...timeouts(fuse),
+    };
   }
   if (cfg.version !== undefined && cfg.version !== 1) throw new Error(`rafs config: unsupported version ${JSON.stringify(cfg.version)}`);
   onlyKeys(cfg, V1_TOP, 'the config');
