@@ -15,7 +15,7 @@ test('open(), read() and write() go to the host file', (t) => {
   const f = walk(pfs, 'f');
   const ro = pfs.open(rootCtx, f, O_RDONLY);
   t.is(pfs.read(rootCtx, f, ro.fh, 6, 100).toString(), 'world', 'short read at the end');
-  t.is(pfs.read(rootCtx, f, ro.fh, 100, 10).length, 0, 'read past the end');
+  t.is((pfs.read(rootCtx, f, ro.fh, 100, 10) as Buffer).length, 0, 'read past the end');
   throwsErrno(t, () => pfs.write(rootCtx, f, ro.fh, 0, b('x'), 0), 'EBADF', 'write on a read-only handle');
   const rw = pfs.open(rootCtx, f, O_RDWR);
   t.is(pfs.write(rootCtx, f, rw.fh, 0, b('HELLO'), 0), 5);
@@ -83,7 +83,7 @@ test('create() makes a new file, opens an existing one, and honours O_EXCL', (t)
   throwsErrno(t, () => pfs.create(userCtx, FUSE_ROOT_ID, b('new'), 0o666, O_RDWR, 0), 'EACCES',
     'an existing file is opened with the caller\'s permissions, not root\'s');
   const truncated = pfs.create(rootCtx, FUSE_ROOT_ID, b('new'), 0o600, O_RDWR | O_TRUNC, 0);
-  t.is(pfs.read(rootCtx, truncated.entry.nodeid, truncated.open.fh, 0, 10).length, 0, 'O_TRUNC on an existing file');
+  t.is((pfs.read(rootCtx, truncated.entry.nodeid, truncated.open.fh, 0, 10) as Buffer).length, 0, 'O_TRUNC on an existing file');
 });
 
 test('sparse files: lseek() finds data and holes, fallocate() punches and extends', (t) => {
@@ -177,4 +177,19 @@ test('an unlinked file stays readable through its open handle', (t) => {
   t.is(pfs.getattr(rootCtx, f, h.fh).attr.nlink, 0);
   const reopened = pfs.open(rootCtx, f, O_RDONLY);
   t.is(pfs.read(rootCtx, f, reopened.fh, 0, 5).toString(), 'STILL', 'reopen through /proc works without a name');
+});
+
+test('reads of 64 KiB and more run on the threadpool and return the same bytes', async (t) => {
+  const { pfs, host } = makeShare(t);
+  const data = Buffer.alloc(3 << 20, 0);
+  for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i, i);
+  fs.writeFileSync(host('big'), data);
+  const f = walk(pfs, 'big');
+  const h = pfs.open(rootCtx, f, O_RDONLY);
+  const small = pfs.read(rootCtx, f, h.fh, 4096, 4096);
+  t.true(Buffer.isBuffer(small), 'a small read answers synchronously');
+  const big = pfs.read(rootCtx, f, h.fh, 1 << 20, 1 << 20);
+  t.true(big instanceof Promise, 'a large read answers asynchronously');
+  t.deepEqual(await big, data.subarray(1 << 20, 2 << 20));
+  t.is((await pfs.read(rootCtx, f, h.fh, (3 << 20) - 100, 1 << 20)).length, 100, 'short read at the end');
 });

@@ -80,6 +80,8 @@ export interface DirEntry {
   /** DT_* type (mode >> 12). */
   type: number;
   name: Buffer;
+  /** Backend-private identity of the entry (e.g. an image's inode number), handed back to readdirplusEntry(). */
+  handle?: number;
 }
 
 /** Bits of SetattrIn.valid (FATTR_*). */
@@ -156,6 +158,11 @@ export interface FileSystem {
   opendir?(ctx: RequestContext, nodeid: number, flags: number): R<OpenReply>;
   /** Entries from `offset` (0 = start, else a nextOffset given earlier); `size` is the reply buffer size, a hint. */
   readdir?(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): R<DirEntry[]>;
+  /**
+   * The Entry for a name readdir() just listed, counted as a lookup exactly like lookup(parent, e.name). A
+   * backend that can build it from `e.handle` without searching the directory again implements this.
+   */
+  readdirplusEntry?(ctx: RequestContext, parent: number, e: DirEntry): R<Entry>;
   releasedir?(ctx: RequestContext, nodeid: number, fh: number): R<void>;
   fsyncdir?(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): R<void>;
 

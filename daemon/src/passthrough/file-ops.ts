@@ -5,6 +5,7 @@
  * Every call is a synchronous syscall on the main thread; copy_file_range copies at most 64 MiB per request
  * (a short count, which callers loop on) so one request cannot stall the daemon for long.
  */
+import * as fs from 'fs';
 import { CreateReply, OpenReply } from '../fs/filesystem';
 import { E, FsError, check } from '../fs/errno';
 import { native, AT_FDCWD, O_DIRECT, O_NOFOLLOW, O_PATH, procFdPath } from '../native';
@@ -87,9 +88,21 @@ export function create(core: PassthroughCore, ctx: { uid: number; gid: number },
   return { entry, open: { fh: handle.fh, openFlags: 0 } };
 }
 
-export function read(core: PassthroughCore, fh: number, offset: number, size: number): Buffer {
+/**
+ * Reads of at least this many bytes go to a libuv threadpool worker, so that the kernel's parallel readahead
+ * requests overlap their disk waits; smaller ones (usually from the page cache) are cheaper as a direct pread.
+ */
+const ASYNC_READ_BYTES = 64 * 1024;
+
+export function read(core: PassthroughCore, fh: number, offset: number, size: number): Buffer | Promise<Buffer> {
   const handle = core.handles.get(fh, 'file');
   const buf = Buffer.allocUnsafe(size);
+  if (size >= ASYNC_READ_BYTES) {
+    // The kernel keeps the file open until every read on it is answered, so handle.fd outlives this call.
+    return new Promise((resolve, reject) => {
+      fs.read(handle.fd, buf, 0, size, offset, (err, n) => (err ? reject(err) : resolve(n === size ? buf : buf.subarray(0, n))));
+    });
+  }
   const n = check(native.pread(handle.fd, buf, 0, size, offset), 'pread');
   return n === size ? buf : buf.subarray(0, n);
 }

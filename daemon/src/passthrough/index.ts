@@ -159,7 +159,7 @@ export class PassthroughFs implements FileSystem {
     return fileOps.create(this.core, ctx, parent, name, mode, flags, umask);
   }
 
-  read(_ctx: RequestContext, _nodeid: number, fh: number, offset: number, size: number): Buffer {
+  read(_ctx: RequestContext, _nodeid: number, fh: number, offset: number, size: number): Buffer | Promise<Buffer> {
     return fileOps.read(this.core, fh, offset, size);
   }
 

@@ -59,6 +59,12 @@ export class RafsFs implements FileSystem {
     return this.entryOf(await this.meta.inode(d.nid));
   }
 
+  /** A listed entry's inode is known from its dirent: no second search of the directory. */
+  async readdirplusEntry(ctx: RequestContext, parent: number, e: DirEntry): Promise<Entry> {
+    if (e.handle === undefined) return this.lookup(ctx, parent, e.name);
+    return this.entryOf(await this.meta.inode(e.handle));
+  }
+
   forget(): void { /* stateless: nothing to drop */ }
 
   async getattr(_ctx: RequestContext, nodeid: number, _fh?: number): Promise<AttrReply> {
@@ -105,7 +111,7 @@ export class RafsFs implements FileSystem {
       room -= need;
       return true;
     });
-    return listed.map((d) => ({ ino: d.nid, nextOffset: d.nextCookie, type: dtypeOf(d.fileType), name: Buffer.from(d.name) }));
+    return listed.map((d) => ({ ino: d.nid, nextOffset: d.nextCookie, type: dtypeOf(d.fileType), name: Buffer.from(d.name), handle: d.nid }));
   }
 
   releasedir(): void { /* handles are stateless */ }

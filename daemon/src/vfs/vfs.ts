@@ -349,6 +349,14 @@ export class Vfs implements FileSystem {
     });
   }
 
+  readdirplusEntry(ctx: RequestContext, parent: number, e: DirEntry): R<Entry> {
+    const { inst, local } = this.route(parent);
+    if (inst?.fs.readdirplusEntry && e.handle !== undefined && !(parent === 1 && this.pseudo.get(1).mounts.has(e.name.toString()))) {
+      return then(inst.fs.readdirplusEntry(ctx, local, e), (entry) => this.mapEntry(inst, entry));
+    }
+    return this.lookup(ctx, parent, e.name);
+  }
+
   releasedir(ctx: RequestContext, nodeid: number, fh: number): R<void> {
     const { inst, local } = this.route(nodeid);
     if (!inst || !inst.fs.opendir) return undefined;

@@ -47,6 +47,26 @@ export class ChunkReader {
     return p;
   }
 
+  /**
+   * Bytes [offset, offset + length) of a chunk. A chunk the blob stores uncompressed (and that needs no digest
+   * check) is not cached whole on a miss: just the range is read, so small random reads cost a small read.
+   */
+  async readRange(blobIndex: number, ciIndex: number, offset: number, length: number): Promise<Buffer> {
+    const key = `${blobIndex}:${ciIndex}`;
+    if (!this.cache.get(key) && !this.inflight.has(key) && !this.opts.digestValidate) {
+      const ci = await this.table.lookup(blobIndex, ciIndex);
+      if (!ci.compressed && !ci.flags && offset + length <= ci.uncompressedSize && ci.compressedSize === ci.uncompressedSize) {
+        this.stats.backendReads++;
+        return this.backend.readAt(blobIndex, ci.compressedOffset + offset, length);
+      }
+    }
+    const chunk = await this.read(blobIndex, ciIndex);
+    if (offset + length > chunk.length) {
+      throw formatError(`chunk ${ciIndex} of blob ${blobIndex}`, 0, `needs bytes up to ${offset + length}, chunk has ${chunk.length}`);
+    }
+    return chunk.subarray(offset, offset + length);
+  }
+
   private async load(blobIndex: number, ciIndex: number): Promise<Buffer> {
     const blob = this.table.blob(blobIndex);
     const ci = await this.table.lookup(blobIndex, ciIndex);

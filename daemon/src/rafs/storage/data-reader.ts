@@ -7,7 +7,6 @@ import { Inode, decodeChunkFormat } from '../layout';
 import { RafsMetadata } from '../meta/metadata';
 import { Extent, mapRange } from '../meta/file-map';
 import { LruCache } from '../util/lru';
-import { formatError } from '../errors';
 import { BlobBackend } from './backend';
 import { ChunkReader } from './chunk-reader';
 
@@ -41,14 +40,8 @@ export class DataReader {
       case 'device':
         if (e.device === 0) return this.meta.source.readData(e.pos, e.length, `data of inode ${inode.nid}`);
         return this.backend.readAt(e.device - 1, e.pos, e.length);
-      case 'chunk': {
-        const chunk = await this.chunks.read(e.blobIndex, e.ciIndex);
-        if (e.offsetInChunk + e.length > chunk.length) {
-          throw formatError(`chunk ${e.ciIndex} of blob ${e.blobIndex}`, 0,
-            `inode ${inode.nid} needs bytes up to ${e.offsetInChunk + e.length}, chunk has ${chunk.length}`);
-        }
-        return chunk.subarray(e.offsetInChunk, e.offsetInChunk + e.length);
-      }
+      case 'chunk':
+        return this.chunks.readRange(e.blobIndex, e.ciIndex, e.offsetInChunk, e.length);
     }
   }
 

@@ -45,7 +45,7 @@ async function packPlus(fs: FileSystem, ctx: RequestContext, parent: number, ent
     let entry = NEGATIVE_ENTRY;
     if (!isDotOrDotDot(e.name)) {
       try {
-        entry = await fs.lookup(ctx, parent, e.name);
+        entry = await (fs.readdirplusEntry ? fs.readdirplusEntry(ctx, parent, e) : fs.lookup(ctx, parent, e.name));
       } catch (err) {
         if (errnoOf(err) === undefined) throw err;
         continue; // the name went away since the listing was read: skip it
