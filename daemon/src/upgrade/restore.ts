@@ -105,17 +105,7 @@ function restoreVfs(vfs: Vfs, state: HandoverState, fsByIndex: Map<number, FileS
       info: { fsType: m.fsType as 'rafs' | 'passthrough_fs', source: m.source, config: m.config, prefetchFiles: m.prefetchFiles },
     })),
   };
-  const inPlace = (vfs as unknown as { restoreState?: (s: typeof exported, f: Map<number, FileSystem>) => void }).restoreState;
-  if (typeof inPlace === 'function') {
-    inPlace.call(vfs, exported, fsByIndex);
-    return;
-  }
-  // Vfs only offers a static restore(): move the rebuilt namespace into the daemon's object, keeping hooks
-  // (onInvalidate) the daemon already set. Remove once Vfs has an in-place restoreState().
-  const rebuilt = Vfs.restore(exported, fsByIndex) as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(rebuilt)) {
-    if (value !== undefined && key !== 'onInvalidate') (vfs as unknown as Record<string, unknown>)[key] = value;
-  }
+  vfs.restoreState(exported, fsByIndex);
 }
 
 /** Restores everything into `target` and returns the adopted session (not started). Owns `fds` either way. */

@@ -31,6 +31,12 @@ export interface Instance {
   openHandles: number;
 }
 
+export interface VfsState {
+  nextIndex: number;
+  pseudo: ReturnType<PseudoFs['exportState']>;
+  instances: Array<{ index: number; mountpoint: string; info: MountInfo; mountedTime: number; openHandles: number }>;
+}
+
 export class VfsError extends Error {
   constructor(readonly code: 'AlreadyExists' | 'NotFound' | 'InvalidArguments' | 'Busy' | 'Exhausted', message: string) {
     super(message);
@@ -117,7 +123,7 @@ export class Vfs implements FileSystem {
   }
 
   /** Serializable description of the namespace, for a successor daemon. */
-  exportState() {
+  exportState(): VfsState {
     return {
       nextIndex: this.nextIndex,
       pseudo: this.pseudo.exportState(),
@@ -126,18 +132,28 @@ export class Vfs implements FileSystem {
     };
   }
 
-  /** Rebuilds the namespace from exportState() output and the reopened instances' filesystems. */
-  static restore(state: ReturnType<Vfs['exportState']>, fsByIndex: Map<number, FileSystem>): Vfs {
+  /** A new Vfs holding the namespace of exportState() output and the reopened instances' filesystems. */
+  static restore(state: VfsState, fsByIndex: Map<number, FileSystem>): Vfs {
     const vfs = new Vfs();
-    vfs.pseudo.restoreState(state.pseudo);
-    vfs.nextIndex = state.nextIndex;
-    for (const i of state.instances) {
-      const fs = fsByIndex.get(i.index);
-      if (!fs) throw new VfsError('NotFound', `no filesystem given for instance ${i.index} at ${i.mountpoint}`);
-      vfs.attach({ index: i.index, mountpoint: i.mountpoint, parts: parseMountpoint(i.mountpoint), fs, info: i.info,
-        mountedTime: new Date(i.mountedTime), openHandles: i.openHandles });
-    }
+    vfs.restoreState(state, fsByIndex);
     return vfs;
+  }
+
+  /**
+   * Replaces this (empty) Vfs's namespace with exportState() output, in place, so that whoever already holds
+   * this object (the daemon, its onInvalidate hook) keeps it.
+   */
+  restoreState(state: VfsState, fsByIndex: Map<number, FileSystem>): void {
+    if (this.instances.size > 0) throw new VfsError('AlreadyExists', 'cannot restore into a VFS that has mounts');
+    for (const i of state.instances) {
+      if (!fsByIndex.has(i.index)) throw new VfsError('NotFound', `no filesystem given for instance ${i.index} at ${i.mountpoint}`);
+    }
+    this.pseudo.restoreState(state.pseudo);
+    this.nextIndex = state.nextIndex;
+    for (const i of state.instances) {
+      this.attach({ index: i.index, mountpoint: i.mountpoint, parts: parseMountpoint(i.mountpoint), fs: fsByIndex.get(i.index)!,
+        info: i.info, mountedTime: new Date(i.mountedTime), openHandles: i.openHandles });
+    }
   }
 
   private attach(inst: Instance): void {
