@@ -6,6 +6,7 @@
  * Unmounting an instance that has open files or directories is refused with EBUSY, as the kernel does.
  */
 import { E, FsError } from '../fs/errno';
+import { optionalOp } from '../fs/optional-op';
 import type {
   Attr, AttrReply, CreateReply, DirEntry, Entry, FileSystem, OpenReply, RequestContext, SetattrIn, Statfs,
 } from '../fs/filesystem';
@@ -422,9 +423,7 @@ export class Vfs implements FileSystem {
   }
 }
 
-/** The instance's implementation of an optional op, or ENOSYS. */
+/** The instance's implementation of an optional op; a missing write-path op means a read-only instance. */
 function call<K extends keyof FileSystem>(fs: FileSystem, op: K): NonNullable<FileSystem[K]> {
-  const f = fs[op];
-  if (typeof f !== 'function') throw new FsError(op === 'setattr' || op === 'write' ? E.EROFS : E.ENOSYS);
-  return (f as (...a: unknown[]) => unknown).bind(fs) as NonNullable<FileSystem[K]>;
+  return optionalOp(fs, op, op === 'setattr' || op === 'write' ? E.EROFS : E.ENOSYS);
 }

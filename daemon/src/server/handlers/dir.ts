@@ -10,7 +10,7 @@ import { errnoOf } from '../../fs/errno';
 import type { DirEntry, Entry, FileSystem, RequestContext } from '../../fs/filesystem';
 import { need } from '../body';
 import { Request, settle } from '../request';
-import { optional } from './entry';
+import { optionalOp as optional } from '../../fs/optional-op';
 import type { HandlerTable, ServerContext } from './types';
 
 function isDotOrDotDot(name: Buffer): boolean {

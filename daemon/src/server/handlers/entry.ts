@@ -3,8 +3,8 @@ import { Opcode, GETATTR_FH } from '../../abi/opcodes';
 import {
   ATTR_OUT_SIZE, decodeSetattrIn, encodeAttrOut, encodeEntryOut, ENTRY_OUT_SIZE, FORGET_ONE_SIZE, InSize, readU64,
 } from '../../abi/structs';
-import { E, FsError } from '../../fs/errno';
-import type { AttrReply, Entry, FileSystem } from '../../fs/filesystem';
+import type { AttrReply, Entry } from '../../fs/filesystem';
+import { optionalOp as optional } from '../../fs/optional-op';
 import { cstring, need } from '../body';
 import { Request, settle } from '../request';
 import type { HandlerTable, ServerContext } from './types';
@@ -15,12 +15,6 @@ function replyEntry(req: Request) {
 
 function replyAttr(req: Request) {
   return (a: AttrReply) => req.reply(ATTR_OUT_SIZE, (b, off) => encodeAttrOut(b, off, a.attr, a.attrTimeout));
-}
-
-function optional<K extends keyof FileSystem>(fs: FileSystem, op: K): NonNullable<FileSystem[K]> {
-  const f = fs[op];
-  if (typeof f !== 'function') throw new FsError(E.ENOSYS);
-  return (f as (...a: unknown[]) => unknown).bind(fs) as NonNullable<FileSystem[K]>;
 }
 
 export function registerEntryHandlers(t: HandlerTable): void {
@@ -116,4 +110,3 @@ export function registerEntryHandlers(t: HandlerTable): void {
   });
 }
 
-export { optional };

@@ -9,7 +9,7 @@ import type { OpenReply } from '../../fs/filesystem';
 import { cstring, need } from '../body';
 import type { Request } from '../request';
 import { settle } from '../request';
-import { optional } from './entry';
+import { optionalOp as optional } from '../../fs/optional-op';
 import type { HandlerTable } from './types';
 
 function replyOpen(req: Request) {

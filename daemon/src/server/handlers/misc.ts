@@ -3,7 +3,7 @@ import { Opcode } from '../../abi/opcodes';
 import { encodeStatfsOut, GETXATTR_OUT_SIZE, InSize, STATFS_OUT_SIZE } from '../../abi/structs';
 import { cstring, need } from '../body';
 import { Request, settle } from '../request';
-import { optional } from './entry';
+import { optionalOp as optional } from '../../fs/optional-op';
 import type { HandlerTable } from './types';
 
 /** A size query (size 0) gets getxattr_out with the length; otherwise the bytes themselves. */
