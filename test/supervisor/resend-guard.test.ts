@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { E, FsError } from '../../daemon/src/fs/errno';
 import { ResultJournal } from '../../daemon/src/upgrade/journal';
-import { guardResends, keyOf, takeOpenIntents } from '../../daemon/src/upgrade/resend-guard';
+import { guardResends, keyOf, retireIntents, takeOpenIntents } from '../../daemon/src/upgrade/resend-guard';
 import { tempDir } from './helpers/harness';
 
 const ctx = { uid: 0, gid: 0, pid: 1 };
@@ -57,4 +57,25 @@ test('a resent mkdir the dead daemon had done gets its entry, once; other EEXIST
   t.teardown(() => later.close());
   t.is(takeOpenIntents(later).size, 0, 'a later successor inherits nothing: the intents were taken');
   dead.close();
+});
+
+test('intents survive a successor that dies before the resends reach it, and are retired after the window', (t) => {
+  const dir = tempDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'j');
+  const dead = ResultJournal.open(file, { slots: 32 });
+  dead.begin(keyOf(35, 1, Buffer.from('f')), 35, 1, Buffer.from('f'));
+  dead.close();
+  const first = ResultJournal.open(file, { slots: 32 });
+  t.is(takeOpenIntents(first).size, 1, 'the first successor inherits the open create');
+  first.close(); // ... and is killed before the resent create arrives
+  const second = ResultJournal.open(file, { slots: 32 });
+  t.teardown(() => second.close());
+  const inherited = takeOpenIntents(second);
+  t.is(inherited.size, 1, 'the next successor inherits it again');
+  retireIntents(second, inherited);
+  t.is(inherited.size, 0);
+  const third = ResultJournal.open(file, { slots: 32 });
+  t.teardown(() => third.close());
+  t.is(takeOpenIntents(third).size, 0, 'retired intents are inherited by nobody');
 });

@@ -18,7 +18,10 @@ import { encodeMessage } from './proto';
 import { decodeHandover, encodeHandover } from './state-codec';
 import type { HandoverState } from './state-types';
 import { watchVfs } from './vfs-watch';
-import { guardResends, takeOpenIntents } from './resend-guard';
+import { guardResends, retireIntents, takeOpenIntents } from './resend-guard';
+
+/** How long a successor lets inherited intents answer resent requests. */
+const RESEND_WINDOW_MS = 5000;
 
 export interface UpgradeManagerOptions {
   id: string;
@@ -108,7 +111,12 @@ export class SupervisorUpgradeManager implements UpgradeManager {
     const started = performance.now();
     const fetched = await fetchState(this.options.supervisor, this.options.id);
     const fetchedAt = performance.now();
-    this.attach(daemon, fetched.resend ? this.inheritIntents() : new Set());
+    const inherited = fetched.resend ? this.inheritIntents() : new Set<bigint>();
+    this.attach(daemon, inherited);
+    if (inherited.size > 0) {
+      // Resent requests arrive right after Start; later, an inherited intent must not mask a genuine error.
+      setTimeout(() => retireIntents(this.journal, inherited), RESEND_WINDOW_MS).unref();
+    }
     const { state, fds } = fetched;
     this.sequence = state.sequence;
     this.options.logger.info('restoring handover state', {

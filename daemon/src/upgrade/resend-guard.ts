@@ -37,12 +37,24 @@ export function keyOf(opcode: number, parent: number, name: Buffer): bigint {
 
 /**
  * Takes over the intents the predecessor left open in `journal` (it died while carrying them out): returns
- * them and marks them done in the file, so that no later successor inherits them again.
+ * them; retireIntents() closes them once resent requests have had their chance.
  */
 export function takeOpenIntents(journal: ResultJournal): Set<bigint> {
-  const open = journal.entries().filter((e) => e.phase === JournalPhase.Intent);
-  for (const entry of open) journal.complete(entry.unique, entry.opcode, entry.nodeid, Buffer.alloc(0));
-  return new Set(open.map((e) => e.unique));
+  return new Set(journal.entries().filter((e) => e.phase === JournalPhase.Intent).map((e) => e.unique));
+}
+
+/**
+ * Ends the window in which inherited intents may match resent requests: marks the ones no resend used as done
+ * in the file and forgets them. Until then they stay open in the file, so that if this successor dies too
+ * before the resent requests reach it, the next one inherits them again.
+ */
+export function retireIntents(journal: ResultJournal, inherited: Set<bigint>): void {
+  for (const entry of journal.entries()) {
+    if (entry.phase === JournalPhase.Intent && inherited.has(entry.unique)) {
+      journal.complete(entry.unique, entry.opcode, entry.nodeid, Buffer.alloc(0));
+    }
+  }
+  inherited.clear();
 }
 
 const INSTALLED = Symbol('nydus.handover.resend-guard');
