@@ -80,7 +80,7 @@ test('dirent records carry the NEXT cookie and are padded to 8 bytes', (t) => {
 test('init_out encodes to the hand-written vector', (t) => {
   const b = Buffer.alloc(S.INIT_OUT_SIZE, 0xaa);
   S.encodeInitOut(b, 0, { major: 7, minor: 40, maxReadahead: 131072, flags: 0x40000001, maxBackground: 64,
-    congestionThreshold: 48, maxWrite: 1 << 20, timeGran: 1, maxPages: 256, flags2: 0x80 });
+    congestionThreshold: 48, maxWrite: 1 << 20, timeGran: 1, maxPages: 256, flags2: 0x80, maxStackDepth: 0 });
   const want = le(7, 4) + le(40, 4) + le(131072, 4) + le(0x40000001, 4) + le(64, 2) + le(48, 2) + le(1 << 20, 4)
     + le(1, 4) + le(256, 2) + le(0, 2) + le(0x80, 4) + '00'.repeat(28);
   t.is(b.toString('hex'), want);

@@ -2,10 +2,12 @@
  * A bare FUSE server for tests of the FUSE layer alone (no control plane): mounts a passthrough of
  * --shared-dir (or a rafs image: --bootstrap B [--blob F]) at --mountpoint through the VFS, prints "READY" once the kernel's INIT is answered, and
  * unmounts on SIGTERM. Usage: node serve-child.js --mountpoint M --shared-dir D [--writable] [--sub /x=DIR ...]
+ * [--no-kernel-passthrough]
  */
 import { createLogger } from '../../daemon/src/log';
 import { PassthroughFs } from '../../daemon/src/passthrough';
 import { openRafs } from '../../daemon/src/rafs';
+import { DEFAULT_INIT_OPTIONS } from '../../daemon/src/server/init';
 import { FuseSession } from '../../daemon/src/server/session';
 import { Vfs } from '../../daemon/src/vfs/vfs';
 
@@ -33,7 +35,8 @@ async function main(): Promise<void> {
     const [sub, dir] = args[i + 1].split('=');
     vfs.mount(sub, new PassthroughFs({ sharedDir: dir, writable }), { fsType: 'passthrough_fs', source: dir, config: '', prefetchFiles: [] });
   });
-  const session = await FuseSession.mount({ mountpoint, logger: log });
+  const kernelPassthrough = !args.includes('--no-kernel-passthrough');
+  const session = await FuseSession.mount({ mountpoint, logger: log, initOptions: { ...DEFAULT_INIT_OPTIONS, kernelPassthrough } });
   vfs.onInvalidate = (parent, name) => session.notifyInvalEntry(parent, name);
   session.start(vfs);
   const stop = () => {

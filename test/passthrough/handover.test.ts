@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as fs from 'fs';
-import { DirEntry, FUSE_ROOT_ID } from '../../daemon/src/fs/filesystem';
+import { E, FsError } from '../../daemon/src/fs/errno';
+import { BackingFiles, DirEntry, FUSE_ROOT_ID } from '../../daemon/src/fs/filesystem';
 import { native } from '../../daemon/src/native';
 import { PassthroughFs, PassthroughState } from '../../daemon/src/passthrough';
 import { b, makeShare, openFdCount, rootCtx, throwsErrno, walk } from './helpers';
@@ -103,4 +104,56 @@ test('restore() rejects a broken state with a clear Error', (t) => {
   const other = t.throws(() => PassthroughFs.restore({ sharedDir: '/elsewhere', writable: true }, copy(), fds));
   t.regex(other?.message ?? '', /is for/);
   t.notThrows(() => pfs.getattr(rootCtx, FUSE_ROOT_ID, undefined), 'a failed restore leaves the fds alone');
+});
+
+/** Stands in for the connection's kernel passthrough registry: hands out ids, remembers which are open. */
+class FakeBackingFiles implements BackingFiles {
+  readonly open_ = new Set<number>();
+  private next = 1;
+  refuse = false;
+
+  open(_fd: number): number {
+    if (this.refuse) throw new FsError(E.ELOOP, 'stacked');
+    const id = this.next++;
+    this.open_.add(id);
+    return id;
+  }
+
+  close(id: number): void {
+    if (!this.open_.delete(id)) throw new Error(`backing id ${id} closed twice or never opened`);
+  }
+}
+
+test('kernel passthrough: one backing id per inode while open, closed with the last handle, and kept across a handover', (t) => {
+  const { pfs, dir, host } = makeShare(t);
+  fs.writeFileSync(host('f'), 'data');
+  fs.writeFileSync(host('g'), 'data');
+  const backing = new FakeBackingFiles();
+  pfs.useBackingFiles(backing);
+  const f = walk(pfs, 'f');
+  const first = pfs.open(rootCtx, f, fs.constants.O_RDONLY);
+  const second = pfs.open(rootCtx, f, fs.constants.O_RDWR);
+  t.truthy(first.backingId);
+  t.is(second.backingId, first.backingId, 'every open of one inode names the same backing id');
+  t.is(backing.open_.size, 1);
+
+  const { next } = handOver(pfs, dir);
+  t.teardown(() => next.close());
+  next.useBackingFiles(backing);
+  const third = next.open(rootCtx, f, fs.constants.O_RDONLY);
+  t.is(third.backingId, first.backingId, 'the successor reuses the id its predecessor opened');
+  next.release(rootCtx, f, first.fh);
+  next.release(rootCtx, f, second.fh);
+  t.is(backing.open_.size, 1, 'still open while a handle uses it');
+  next.release(rootCtx, f, third.fh);
+  t.is(backing.open_.size, 0, 'closed with the last handle');
+
+  // A file the kernel refuses stays with the daemon, and so do later opens of it while that one is open.
+  backing.refuse = true;
+  const g = walk(next, 'g');
+  const local = next.open(rootCtx, g, fs.constants.O_RDONLY);
+  t.is(local.backingId, undefined);
+  backing.refuse = false;
+  t.is(next.open(rootCtx, g, fs.constants.O_RDONLY).backingId, undefined, 'no mixed modes on one inode');
+  t.is(next.read(rootCtx, g, local.fh, 0, 4).toString(), 'data');
 });

@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/ioctl.h>
 #include <sys/xattr.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -266,6 +267,26 @@ static napi_value n_fallocate(napi_env env, napi_callback_info info) {
                                   (off_t)arg_i64(env, argv[3])));
 }
 
+/* FUSE kernel passthrough (Linux 6.9+): register an open file with the connection, and drop it again.
+ * The layouts are those of <linux/fuse.h>, spelled out so that older kernel headers still build. */
+struct nydus_fuse_backing_map { int32_t fd; uint32_t flags; uint64_t padding; };
+#define NYDUS_FUSE_DEV_IOC_BACKING_OPEN _IOW(229, 1, struct nydus_fuse_backing_map)
+#define NYDUS_FUSE_DEV_IOC_BACKING_CLOSE _IOW(229, 2, uint32_t)
+
+/* fuseBackingOpen(fuseFd, fd) -> backing id, or -errno */
+static napi_value n_fuse_backing_open(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  struct nydus_fuse_backing_map map = { .fd = arg_int(env, argv[1]), .flags = 0, .padding = 0 };
+  return ret_errno(env, ioctl(arg_int(env, argv[0]), NYDUS_FUSE_DEV_IOC_BACKING_OPEN, &map));
+}
+
+/* fuseBackingClose(fuseFd, id) -> 0, or -errno */
+static napi_value n_fuse_backing_close(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  uint32_t id = (uint32_t)arg_int(env, argv[1]);
+  return ret_errno(env, ioctl(arg_int(env, argv[0]), NYDUS_FUSE_DEV_IOC_BACKING_CLOSE, &id));
+}
+
 /* lseek(fd, offset, whence) */
 static napi_value n_lseek(napi_env env, napi_callback_info info) {
   ARGS(3);
@@ -403,6 +424,8 @@ void register_syscalls(napi_env env, napi_value exports) {
   export_fn(env, exports, "fsync", n_fsync);
   export_fn(env, exports, "fallocate", n_fallocate);
   export_fn(env, exports, "lseek", n_lseek);
+  export_fn(env, exports, "fuseBackingOpen", n_fuse_backing_open);
+  export_fn(env, exports, "fuseBackingClose", n_fuse_backing_close);
   export_fn(env, exports, "copyFileRange", n_copy_file_range);
   export_fn(env, exports, "getdents", n_getdents);
   export_fn(env, exports, "getxattr", n_getxattr);

@@ -94,6 +94,8 @@ export interface InitOut {
   timeGran: number;
   maxPages: number;
   flags2: number;
+  /** With FUSE_PASSTHROUGH: how deep backing filesystems may stack (the mount's own s_stack_depth). */
+  maxStackDepth: number;
 }
 
 export function encodeInitOut(b: Buffer, off: number, o: InitOut): void {
@@ -108,6 +110,7 @@ export function encodeInitOut(b: Buffer, off: number, o: InitOut): void {
   b.writeUInt32LE(o.timeGran, off + 24);
   b.writeUInt16LE(o.maxPages, off + 28);
   b.writeUInt32LE(o.flags2 >>> 0, off + 32);
+  b.writeUInt32LE(o.maxStackDepth >>> 0, off + 36);
 }
 
 export function encodeAttr(b: Buffer, off: number, a: Attr): void {
@@ -150,10 +153,11 @@ export function encodeAttrOut(b: Buffer, off: number, attr: Attr, attrTimeout: n
   encodeAttr(b, off + 16, attr);
 }
 
-export function encodeOpenOut(b: Buffer, off: number, fh: number, openFlags: number): void {
+/** fuse_open_out; backingId goes with FOPEN_PASSTHROUGH in openFlags. */
+export function encodeOpenOut(b: Buffer, off: number, fh: number, openFlags: number, backingId = 0): void {
   writeU64(b, off, fh);
   b.writeUInt32LE(openFlags >>> 0, off + 8);
-  b.writeUInt32LE(0, off + 12);
+  b.writeInt32LE(backingId, off + 12);
 }
 
 export function encodeStatfsOut(b: Buffer, off: number, s: Statfs): void {

@@ -13,6 +13,8 @@ export interface DaemonControl {
   readonly supervisor: string;
   readonly mountpoint: string;
   readonly failoverPolicy: FailoverPolicy;
+  /** FUSE kernel passthrough negotiated on the connection. */
+  readonly kernelPassthrough?: boolean;
   readonly version: VersionInfo;
   readonly state: DaemonState;
   instances(): Pick<VfsInstance, 'index' | 'mountpoint' | 'info' | 'mountedTime'>[];

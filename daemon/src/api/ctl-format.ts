@@ -26,6 +26,7 @@ export function formatInfo(info: DaemonInfoMessage): string {
         ['pid', info.pid ?? '-'],
         ['supervisor', info.supervisor || '-'],
         ['failover policy', info.failover_policy || '-'],
+        ['kernel passthrough', info.kernel_passthrough ? 'yes' : 'no'],
         ['version', version.package_ver ?? '-'],
         ['git commit', version.git_commit ?? '-'],
         ['build time', version.build_time ?? '-'],

@@ -37,6 +37,7 @@ export interface DaemonInfoMessage {
   mountpoint: string;
   pid: number;
   failover_policy: string;
+  kernel_passthrough: boolean;
 }
 
 export interface StateReplyMessage {

@@ -47,6 +47,7 @@ export function daemonInfoMessage(control: DaemonControl, includeFsInfo: boolean
     mountpoint: control.mountpoint,
     pid: process.pid,
     failover_policy: control.failoverPolicy,
+    kernel_passthrough: control.kernelPassthrough ?? false,
   };
 }
 

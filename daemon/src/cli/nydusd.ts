@@ -7,6 +7,7 @@
  */
 import { startApiServer, ApiServer } from '../api/server';
 import { configureLogOutput, createLogger, setLogLevel } from '../log';
+import { DEFAULT_INIT_OPTIONS } from '../server/init';
 import { FuseSession } from '../server/session';
 import { createBackendFactory } from '../service/backends';
 import { Daemon, DieEvent } from '../service/daemon';
@@ -41,7 +42,9 @@ async function run(options: NydusdOptions): Promise<void> {
     supervisor: options.supervisor,
     upgrade: options.upgrade,
     failoverPolicy: options.failoverPolicy,
-    mountSession: (opts) => FuseSession.mount(opts),
+    mountSession: (opts) => FuseSession.mount({
+      ...opts, initOptions: { ...DEFAULT_INIT_OPTIONS, kernelPassthrough: options.kernelPassthrough },
+    }),
     vfs: new Vfs(),
     createBackend: createBackendFactory(),
     upgradeManager,

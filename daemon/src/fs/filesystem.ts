@@ -62,10 +62,25 @@ export const FOPEN_NONSEEKABLE = 1 << 2;
 export const FOPEN_CACHE_DIR = 1 << 3;
 export const FOPEN_NOFLUSH = 1 << 5;
 export const FOPEN_PARALLEL_DIRECT_WRITES = 1 << 6;
+/** The kernel does this file's reads and writes on a backing file itself (set from OpenReply.backingId). */
+export const FOPEN_PASSTHROUGH = 1 << 7;
 
 export interface OpenReply {
   fh: number;
   openFlags: number;
+  /** A backing id from BackingFiles.open(): the kernel then reads and writes the backing file directly. */
+  backingId?: number;
+}
+
+/**
+ * FUSE kernel passthrough (Linux 6.9+, negotiated at INIT): files registered here are read and written by the
+ * kernel itself, without a request to the daemon. Every open of one inode must use the same backing id while
+ * any is open, and no open of that inode may go without one (the kernel refuses mixed modes).
+ */
+export interface BackingFiles {
+  /** Registers an fd opened for I/O; returns its backing id. Throws FsError (ELOOP: a stacked filesystem). */
+  open(fd: number): number;
+  close(id: number): void;
 }
 
 export interface CreateReply {
@@ -128,6 +143,8 @@ export interface FileSystem {
   /** Called once the kernel's INIT is answered; `writebackCache` etc. may be consulted by a backend. */
   init?(): R<void>;
   destroy?(): R<void>;
+  /** The connection's kernel passthrough, once negotiated (also after a takeover); undefined: none. */
+  useBackingFiles?(backing: BackingFiles | undefined): void;
 
   lookup(ctx: RequestContext, parent: number, name: Buffer): R<Entry>;
   forget(nodeid: number, nlookup: number): void;

@@ -45,6 +45,10 @@ export interface NativeAddon {
   fsync(fd: number, datasync: number): number;
   fallocate(fd: number, mode: number, offset: number, len: number): number;
   lseek(fd: number, offset: number, whence: number): number;
+  /** FUSE_DEV_IOC_BACKING_OPEN on a /dev/fuse fd: the backing id for FOPEN_PASSTHROUGH, or -errno. */
+  fuseBackingOpen(fuseFd: number, fd: number): number;
+  /** FUSE_DEV_IOC_BACKING_CLOSE: 0, or -errno. */
+  fuseBackingClose(fuseFd: number, id: number): number;
   copyFileRange(fdin: number, offin: number, fdout: number, offout: number, len: number, flags: number): number;
   /** Raw linux_dirent64 records: ino u64, off i64, reclen u16, type u8, name NUL-terminated. */
   getdents(fd: number, buf: Uint8Array): number;

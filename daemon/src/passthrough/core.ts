@@ -3,12 +3,13 @@
  * op families share (turning a fresh O_PATH fd into a counted entry, refusing writes on a read-only share).
  */
 import * as fs from 'fs';
-import { Entry, FUSE_ROOT_ID } from '../fs/filesystem';
+import { Entry, FOPEN_NOFLUSH, FUSE_ROOT_ID, OpenReply } from '../fs/filesystem';
 import { E, FsError } from '../fs/errno';
 import { native, AT_FDCWD, O_DIRECTORY, O_PATH } from '../native';
 import { HandleTable } from './handle-table';
 import { statFd } from './host';
 import { InodeEntry, InodeTable } from './inode-table';
+import { KernelIo } from './kernel-io';
 
 export interface PassthroughOptions {
   /** The host directory to serve; nothing outside it is reachable through the filesystem. */
@@ -24,6 +25,7 @@ export interface PassthroughOptions {
 export class PassthroughCore {
   readonly entryTimeout: number;
   readonly attrTimeout: number;
+  readonly kernelIo = new KernelIo();
 
   constructor(
     readonly opts: PassthroughOptions,
@@ -32,6 +34,23 @@ export class PassthroughCore {
   ) {
     this.entryTimeout = opts.entryTimeout ?? 1;
     this.attrTimeout = opts.attrTimeout ?? 1;
+    for (const h of handles.entries()) if (h.kind === 'file') this.kernelIo.adopt(h.nodeid, h.backingId);
+  }
+
+  /**
+   * Adds a handle for a file just opened on `fd`, handing its I/O to the kernel when it can. FOPEN_NOFLUSH: the
+   * daemon buffers nothing, so a close(2) need not wait for a FLUSH round trip.
+   */
+  addFileHandle(nodeid: number, fd: number, flags: number): OpenReply {
+    const backingId = this.kernelIo.attach(nodeid, fd);
+    return { fh: this.handles.add(nodeid, fd, flags, 'file', backingId).fh, openFlags: FOPEN_NOFLUSH, backingId };
+  }
+
+  /** Releases a handle of either kind; unknown fhs are ignored (release is not allowed to fail). */
+  release(fh: number): void {
+    const handle = this.handles.find(fh);
+    if (handle?.kind === 'file') this.kernelIo.detach(handle.nodeid, handle.backingId);
+    this.handles.remove(fh);
   }
 
   /** Throws EROFS unless the share was opened writable. */

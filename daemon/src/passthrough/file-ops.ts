@@ -43,7 +43,7 @@ export function open(core: PassthroughCore, nodeid: number, flags: number): Open
   requireRegular(statFd(inode.fd).mode);
   if (wantsWrite(flags)) core.requireWritable();
   const fd = reopen(inode.fd, flags & ~NOT_FOR_REOPEN);
-  return { fh: core.handles.add(nodeid, fd, flags, 'file').fh, openFlags: 0 };
+  return core.addFileHandle(nodeid, fd, flags);
 }
 
 /**
@@ -84,8 +84,7 @@ export function create(core: PassthroughCore, ctx: { uid: number; gid: number },
     native.close(ioFd);
     throw err;
   }
-  const handle = core.handles.add(entry.nodeid, ioFd, flags & ~NOT_FOR_REOPEN, 'file');
-  return { entry, open: { fh: handle.fh, openFlags: 0 } };
+  return { entry, open: core.addFileHandle(entry.nodeid, ioFd, flags & ~NOT_FOR_REOPEN) };
 }
 
 /**
@@ -117,7 +116,7 @@ export function write(core: PassthroughCore, fh: number, offset: number, data: B
 }
 
 export function release(core: PassthroughCore, fh: number): void {
-  core.handles.remove(fh);
+  core.release(fh);
 }
 
 export function fsync(core: PassthroughCore, fh: number, datasync: boolean): void {

@@ -18,6 +18,8 @@ export interface Handle {
   readonly kind: HandleKind;
   /** Present on directory handles. */
   readonly cursor?: DirCursor;
+  /** Set when the kernel does this file's I/O itself (FUSE passthrough); see kernel-io.ts. */
+  readonly backingId?: number;
 }
 
 export class HandleTable {
@@ -33,9 +35,9 @@ export class HandleTable {
     return this.byFh.size;
   }
 
-  add(nodeid: number, fd: number, flags: number, kind: HandleKind): Handle {
+  add(nodeid: number, fd: number, flags: number, kind: HandleKind, backingId?: number): Handle {
     const handle: Handle = {
-      fh: this.nextFh++, nodeid, fd, flags, kind, cursor: kind === 'dir' ? new DirCursor(fd) : undefined,
+      fh: this.nextFh++, nodeid, fd, flags, kind, cursor: kind === 'dir' ? new DirCursor(fd) : undefined, backingId,
     };
     this.byFh.set(handle.fh, handle);
     return handle;

@@ -20,8 +20,13 @@ export interface PassthroughState {
   nextNodeid: number;
   nextFh: number;
   inodes: { nodeid: number; dev: number; ino: number; generation: number; lookups: number; fdIndex: number }[];
-  /** dirOffset: for a directory handle, the cookie its fd is positioned at (0 for files). */
-  handles: { fh: number; nodeid: number; flags: number; kind: HandleKind; fdIndex: number; dirOffset: number }[];
+  /**
+   * dirOffset: for a directory handle, the cookie its fd is positioned at (0 for files). backingId: the kernel
+   * passthrough id of a file handle (0: none); it lives in the connection, so it stays valid for a successor.
+   */
+  handles: {
+    fh: number; nodeid: number; flags: number; kind: HandleKind; fdIndex: number; dirOffset: number; backingId?: number;
+  }[];
 }
 
 export function exportTables(sharedDir: string, writable: boolean, inodes: InodeTable, handles: HandleTable):
@@ -37,7 +42,7 @@ export function exportTables(sharedDir: string, writable: boolean, inodes: Inode
   }
   for (const h of handles.entries()) {
     state.handles.push({ fh: h.fh, nodeid: h.nodeid, flags: h.flags, kind: h.kind, fdIndex: fds.push(h.fd) - 1,
-      dirOffset: h.cursor?.position ?? 0 });
+      dirOffset: h.cursor?.position ?? 0, backingId: h.backingId ?? 0 });
   }
   return { state, fds };
 }
@@ -78,8 +83,9 @@ export function restoreTables(state: PassthroughState, fds: number[]): { inodes:
     if (!inodes.has(requireCount(s.nodeid, `handle ${s.fh} nodeid`))) fail(`handle ${s.fh}: no inode ${s.nodeid}`);
     const fd = takeFd(s.fdIndex, `handle ${s.fh}`);
     const cursor = s.kind === 'dir' ? new DirCursor(fd, requireCount(s.dirOffset, 'dirOffset')) : undefined;
+    const backingId = s.kind === 'file' && s.backingId ? requireCount(s.backingId, `handle ${s.fh} backingId`) : undefined;
     handles.insert({ fh: requireCount(s.fh, 'fh'), nodeid: s.nodeid, fd, flags: requireCount(s.flags, 'flags'),
-      kind: s.kind, cursor });
+      kind: s.kind, cursor, backingId });
   }
   return { inodes, handles };
 }

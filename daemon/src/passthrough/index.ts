@@ -32,7 +32,7 @@
  * copies at most 64 MiB per request). Inode numbers and sizes travel as JS numbers: exact up to 2^53.
  */
 import {
-  AttrReply, CreateReply, DirEntry, Entry, FileSystem, FUSE_ROOT_ID, OpenReply, RequestContext, SetattrIn, Statfs,
+  AttrReply, BackingFiles, CreateReply, DirEntry, Entry, FileSystem, FUSE_ROOT_ID, OpenReply, RequestContext, SetattrIn, Statfs,
 } from '../fs/filesystem';
 import { native } from '../native';
 import { PassthroughCore, PassthroughOptions, openRoot, rootEntry } from './core';
@@ -77,6 +77,10 @@ export class PassthroughFs implements FileSystem {
   /** The tables and the fds they hold, for a successor; this instance keeps (and still owns) the fds. */
   exportState(): { state: PassthroughState; fds: number[] } {
     return exportTables(this.core.opts.sharedDir, this.core.opts.writable, this.core.inodes, this.core.handles);
+  }
+
+  useBackingFiles(backing: BackingFiles | undefined): void {
+    this.core.kernelIo.use(backing);
   }
 
   /** Inodes and handles currently held (each one fd). */

@@ -17,7 +17,7 @@ import { registerEntryHandlers } from './handlers/entry';
 import { registerIoHandlers } from './handlers/io';
 import { registerMiscHandlers } from './handlers/misc';
 import type { HandlerTable, ServerContext } from './handlers/types';
-import { DEFAULT_INIT_OPTIONS, InitOptions, InitState, negotiate } from './init';
+import { DEFAULT_INIT_OPTIONS, hasKernelPassthrough, InitOptions, InitState, negotiate } from './init';
 import { FuseMetrics } from './metrics';
 import { ReplyChannel, Request } from './request';
 
@@ -158,7 +158,8 @@ export class Dispatcher implements ReplyChannel {
     this.applyInit(state);
     this.opts.log.info('FUSE INIT done', {
       kernel: `${kin.major}.${kin.minor}`, minor: state.minor, maxWrite: state.maxWrite,
-      flags: `0x${state.flags.toString(16)}`, hasResend: state.hasResend,
+      flags: `0x${state.flags.toString(16)}`, flags2: `0x${state.flags2.toString(16)}`, hasResend: state.hasResend,
+      kernelPassthrough: hasKernelPassthrough(state),
     });
     this.opts.onInit?.(state);
   }

@@ -24,14 +24,27 @@ export interface InitState {
   hasResend: boolean;
 }
 
+/** FUSE kernel passthrough was negotiated: open files may be handed to the kernel (see BackingFiles). */
+export function hasKernelPassthrough(state: InitState): boolean {
+  return (state.flags2 & InitFlag2.PASSTHROUGH) !== 0;
+}
+
 export interface InitOptions {
   /** Pages per request we would like (capped by the kernel's fs.fuse.max_pages_limit). */
   maxPages: number;
   /** The mount may change under us (passthrough_fs written elsewhere): let the kernel revalidate cached data. */
   autoInvalData: boolean;
+  /** Ask for FUSE kernel passthrough when the kernel offers it (Linux 6.9+, CONFIG_FUSE_PASSTHROUGH). */
+  kernelPassthrough: boolean;
 }
 
-export const DEFAULT_INIT_OPTIONS: InitOptions = { maxPages: 256, autoInvalData: true };
+export const DEFAULT_INIT_OPTIONS: InitOptions = { maxPages: 256, autoInvalData: true, kernelPassthrough: true };
+
+/**
+ * Backing files must sit on a filesystem that is not itself stacked (ext4, xfs, tmpfs...; not overlayfs), and
+ * the mount gets this stack depth: overlayfs can still use it as a layer.
+ */
+const PASSTHROUGH_STACK_DEPTH = 1;
 
 /** Page size for max_write; 4 KiB on every machine we run on. */
 const PAGE = 4096;
@@ -53,6 +66,7 @@ export function negotiate(kin: InitIn, opts: InitOptions = DEFAULT_INIT_OPTIONS)
   const flags = (kin.flags & wanted) >>> 0;
   const kernelFlags2 = flags & InitFlag.INIT_EXT ? kin.flags2 : 0;
   const maxPages = flags & InitFlag.MAX_PAGES ? Math.max(1, Math.min(opts.maxPages, 256)) : 32;
+  const flags2 = opts.kernelPassthrough && (kernelFlags2 & InitFlag2.PASSTHROUGH) ? InitFlag2.PASSTHROUGH : 0;
   const out: InitOut = {
     major: FUSE_KERNEL_VERSION,
     minor,
@@ -63,13 +77,14 @@ export function negotiate(kin: InitIn, opts: InitOptions = DEFAULT_INIT_OPTIONS)
     maxWrite: maxPages * PAGE,
     timeGran: 1,
     maxPages,
-    flags2: 0,
+    flags2,
+    maxStackDepth: flags2 & InitFlag2.PASSTHROUGH ? PASSTHROUGH_STACK_DEPTH : 0,
   };
   const state: InitState = {
     major: out.major,
     minor,
     flags,
-    flags2: 0,
+    flags2,
     kernelFlags: kin.flags >>> 0,
     kernelFlags2: kernelFlags2 >>> 0,
     maxReadahead: out.maxReadahead,

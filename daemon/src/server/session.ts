@@ -11,7 +11,8 @@ import type { Logger } from '../log';
 import { FuseChannel } from '../transport/fuse-channel';
 import { openAndMount, unmount } from '../transport/mount';
 import { Dispatcher, RequestHooks } from './dispatcher';
-import { DEFAULT_INIT_OPTIONS, InitOptions, InitState, readBufferSize } from './init';
+import { KernelBackingFiles } from './backing-files';
+import { DEFAULT_INIT_OPTIONS, hasKernelPassthrough, InitOptions, InitState, readBufferSize } from './init';
 import { FuseMetrics } from './metrics';
 
 export interface SessionMountOptions {
@@ -66,6 +67,10 @@ export class FuseSession {
     return this.initState;
   }
 
+  get kernelPassthrough(): boolean {
+    return this.initState !== undefined && hasKernelPassthrough(this.initState);
+  }
+
   get serving(): boolean {
     return this.channel.reading;
   }
@@ -95,6 +100,7 @@ export class FuseSession {
         onInit: (state) => this.initDone(state),
         hooks: this.requestHooks,
       });
+      if (this.initState) this.offerBackingFiles(this.initState);
     }
     this.channel.start();
   }
@@ -144,8 +150,14 @@ export class FuseSession {
     return this.channel.write([h, body]);
   }
 
+  /** Hands the kernel passthrough registry to the filesystem when INIT negotiated it. */
+  private offerBackingFiles(state: InitState): void {
+    if (hasKernelPassthrough(state)) this.dispatcherFs?.useBackingFiles?.(new KernelBackingFiles(this.fd));
+  }
+
   private initDone(state: InitState): void {
     this.initState = state;
+    this.offerBackingFiles(state);
     this.channel.resize(readBufferSize(state.maxWrite));
     for (const w of this.initWaiters.splice(0)) w(state);
   }

@@ -78,6 +78,10 @@ export class Daemon extends EventEmitter {
     return this.sessionRef;
   }
 
+  get kernelPassthrough(): boolean {
+    return this.sessionRef?.kernelPassthrough ?? false;
+  }
+
   get vfs(): VfsPort {
     return this.vfsRef;
   }

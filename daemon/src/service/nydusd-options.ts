@@ -39,6 +39,8 @@ SIGTERM or SIGINT, then unmounts and exits 0.
   --log-level L             error, warn, info (default), debug, trace
   --log-file FILE           write logs to FILE instead of stderr
   --thread-num N            accepted for compatibility; advisory (requests are served asynchronously)
+  --no-kernel-passthrough   serve every read and write of passthrough_fs files in the daemon, even where the
+                            kernel offers FUSE passthrough (Linux 6.9+; backing files on a non-stacked filesystem)
   --help, --version`;
 
 export interface NydusdOptions {
@@ -52,6 +54,8 @@ export interface NydusdOptions {
   logLevel: LogLevel;
   logFile?: string;
   threadNum?: number;
+  /** Ask for FUSE kernel passthrough (default true). */
+  kernelPassthrough: boolean;
 }
 
 export type NydusdCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: NydusdOptions };
@@ -74,6 +78,7 @@ const FLAGS = {
   'log-level': { type: 'string' },
   'log-file': { type: 'string' },
   'thread-num': { type: 'string' },
+  'no-kernel-passthrough': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -177,6 +182,7 @@ export function parseNydusdArgs(argv: string[]): NydusdCommand {
       logLevel,
       logFile: nonEmpty(values, 'log-file'),
       threadNum,
+      kernelPassthrough: values['no-kernel-passthrough'] !== true,
     },
   };
 }

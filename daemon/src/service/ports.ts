@@ -26,6 +26,8 @@ export interface SessionPort {
   onEnd?: (errno: number) => void;
   notifyInvalEntry?(parent: number, name: Buffer): unknown;
   readonly metrics?: MetricsSource;
+  /** FUSE kernel passthrough was negotiated at INIT. */
+  readonly kernelPassthrough?: boolean;
 }
 
 export type SessionMounter = (opts: { mountpoint: string; fsName?: string; logger: Logger }) => Promise<SessionPort>;

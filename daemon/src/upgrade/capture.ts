@@ -47,7 +47,7 @@ export function passthroughToProto(state: PassthroughState): NonNullable<Filesys
     nodes: state.inodes.map((n) => ({ nodeid: n.nodeid, dev: n.dev, ino: n.ino, generation: n.generation, lookups: n.lookups, fdIndex: n.fdIndex, parent: 0, name: '', mode: 0 })),
     nextNodeid: state.nextNodeid,
     nextFh: state.nextFh,
-    handles: state.handles.map((h) => ({ fh: h.fh, nodeid: h.nodeid, flags: h.flags, kind: h.kind === 'dir' ? HANDLE_DIR : HANDLE_FILE, fdIndex: h.fdIndex, dirOffset: h.dirOffset })),
+    handles: state.handles.map((h) => ({ fh: h.fh, nodeid: h.nodeid, flags: h.flags, kind: h.kind === 'dir' ? HANDLE_DIR : HANDLE_FILE, fdIndex: h.fdIndex, dirOffset: h.dirOffset, backingId: h.backingId ?? 0 })),
     rootFdIndex: -1,
     generation: 0,
     sharedDir: state.sharedDir,

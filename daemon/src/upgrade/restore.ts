@@ -44,7 +44,7 @@ export function protoToPassthrough(fs: NonNullable<FilesystemState['passthrough'
     nextNodeid: fs.nextNodeid,
     nextFh: fs.nextFh,
     inodes: fs.nodes.map((n) => ({ nodeid: n.nodeid, dev: n.dev, ino: n.ino, generation: n.generation, lookups: n.lookups, fdIndex: n.fdIndex })),
-    handles: fs.handles.map((h) => ({ fh: h.fh, nodeid: h.nodeid, flags: h.flags, kind: h.kind === HANDLE_DIR ? 'dir' : 'file', fdIndex: h.fdIndex, dirOffset: h.dirOffset })),
+    handles: fs.handles.map((h) => ({ fh: h.fh, nodeid: h.nodeid, flags: h.flags, kind: h.kind === HANDLE_DIR ? 'dir' : 'file', fdIndex: h.fdIndex, dirOffset: h.dirOffset, backingId: h.backingId ?? 0 })),
   };
 }
 

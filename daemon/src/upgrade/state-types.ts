@@ -64,6 +64,8 @@ export interface PassthroughHandleState {
   kind: number; // HANDLE_FILE | HANDLE_DIR
   fdIndex: number;
   dirOffset: number;
+  /** FUSE kernel passthrough id (0: none). */
+  backingId: number;
 }
 
 export interface PassthroughFsState {

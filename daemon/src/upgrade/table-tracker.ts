@@ -15,7 +15,7 @@ export interface ExportedTables {
 }
 
 interface NodeMemo { dev: number; ino: number; generation: number; lookups: number; fd: number }
-interface HandleMemo { nodeid: number; flags: number; kind: string; fd: number; dirOffset: number }
+interface HandleMemo { nodeid: number; flags: number; kind: string; fd: number; dirOffset: number; backingId: number }
 interface Memo { nodes: Map<number, NodeMemo>; handles: Map<number, HandleMemo>; nextNodeid: number; nextFh: number }
 
 export interface StateDeltaMessage {
@@ -33,7 +33,7 @@ function memoOf(tables: ExportedTables): Memo {
   const { state, fds } = tables;
   return {
     nodes: new Map(state.inodes.map((n) => [n.nodeid, { dev: n.dev, ino: n.ino, generation: n.generation, lookups: n.lookups, fd: fds[n.fdIndex] }])),
-    handles: new Map(state.handles.map((h) => [h.fh, { nodeid: h.nodeid, flags: h.flags, kind: h.kind, fd: fds[h.fdIndex], dirOffset: h.dirOffset }])),
+    handles: new Map(state.handles.map((h) => [h.fh, { nodeid: h.nodeid, flags: h.flags, kind: h.kind, fd: fds[h.fdIndex], dirOffset: h.dirOffset, backingId: h.backingId ?? 0 }])),
     nextNodeid: state.nextNodeid,
     nextFh: state.nextFh,
   };
@@ -71,7 +71,7 @@ export class TableTracker {
       const old = before.handles.get(fh);
       const newFd = !old || old.fd !== h.fd || old.nodeid !== h.nodeid;
       if (!newFd && old.dirOffset === h.dirOffset && old.flags === h.flags) continue;
-      handles.push({ fh, nodeid: h.nodeid, flags: h.flags, kind: h.kind === 'dir' ? HANDLE_DIR : HANDLE_FILE, fdIndex: newFd ? fds.push(h.fd) - 1 : -1, dirOffset: h.dirOffset });
+      handles.push({ fh, nodeid: h.nodeid, flags: h.flags, kind: h.kind === 'dir' ? HANDLE_DIR : HANDLE_FILE, fdIndex: newFd ? fds.push(h.fd) - 1 : -1, dirOffset: h.dirOffset, backingId: h.backingId });
     }
     const removedNodes = [...before.nodes.keys()].filter((nodeid) => !after.nodes.has(nodeid));
     const removedHandles = [...before.handles.keys()].filter((fh) => !after.handles.has(fh));

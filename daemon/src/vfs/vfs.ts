@@ -8,7 +8,7 @@
 import { E, FsError } from '../fs/errno';
 import { optionalOp } from '../fs/optional-op';
 import type {
-  Attr, AttrReply, CreateReply, DirEntry, Entry, FileSystem, OpenReply, RequestContext, SetattrIn, Statfs,
+  Attr, AttrReply, BackingFiles, CreateReply, DirEntry, Entry, FileSystem, OpenReply, RequestContext, SetattrIn, Statfs,
 } from '../fs/filesystem';
 import { globalIno, MAX_INDEX, PSEUDO_INDEX, splitGlobal, toGlobal } from './nodeid-space';
 import { PseudoFs } from './pseudo-fs';
@@ -165,6 +165,15 @@ export class Vfs implements FileSystem {
       parent.mounts.set(inst.parts[inst.parts.length - 1], inst.index);
     }
     this.instances.set(inst.index, inst);
+    inst.fs.useBackingFiles?.(this.backingFiles);
+  }
+
+  private backingFiles: BackingFiles | undefined;
+
+  /** Kernel passthrough goes to every instance, also to those mounted later. */
+  useBackingFiles(backing: BackingFiles | undefined): void {
+    this.backingFiles = backing;
+    for (const inst of this.instances.values()) inst.fs.useBackingFiles?.(backing);
   }
 
   // ---- routing helpers ----

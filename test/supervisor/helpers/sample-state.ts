@@ -8,8 +8,8 @@ export function sampleState(options: { nodes?: number; journalPath?: string } = 
     parent: i === 0 ? 0 : 1, name: i === 0 ? '' : `file-${i}`, mode: i === 0 ? 0o040000 : 0o100000,
   }));
   const handles = [
-    { fh: 1, nodeid: 2, flags: 0o2, kind: HANDLE_FILE, fdIndex: nodeCount, dirOffset: 0 },
-    { fh: 2, nodeid: 1, flags: 0o200000, kind: HANDLE_DIR, fdIndex: nodeCount + 1, dirOffset: 17 },
+    { fh: 1, nodeid: 2, flags: 0o2, kind: HANDLE_FILE, fdIndex: nodeCount, dirOffset: 0, backingId: 0 },
+    { fh: 2, nodeid: 1, flags: 0o200000, kind: HANDLE_DIR, fdIndex: nodeCount + 1, dirOffset: 17, backingId: 0 },
   ];
   const fsFdCount = nodeCount + handles.length;
   return {

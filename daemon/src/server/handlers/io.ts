@@ -5,15 +5,20 @@ import {
   WRITE_OUT_SIZE,
 } from '../../abi/structs';
 import { E, FsError } from '../../fs/errno';
-import type { OpenReply } from '../../fs/filesystem';
+import { FOPEN_PASSTHROUGH, OpenReply } from '../../fs/filesystem';
 import { cstring, need } from '../body';
 import type { Request } from '../request';
 import { settle } from '../request';
 import { optionalOp as optional } from '../../fs/optional-op';
 import type { HandlerTable } from './types';
 
+function encodeOpen(b: Buffer, off: number, o: OpenReply): void {
+  if (o.backingId === undefined) encodeOpenOut(b, off, o.fh, o.openFlags);
+  else encodeOpenOut(b, off, o.fh, o.openFlags | FOPEN_PASSTHROUGH, o.backingId);
+}
+
 function replyOpen(req: Request) {
-  return (o: OpenReply) => req.reply(OPEN_OUT_SIZE, (b, off) => encodeOpenOut(b, off, o.fh, o.openFlags));
+  return (o: OpenReply) => req.reply(OPEN_OUT_SIZE, (b, off) => encodeOpen(b, off, o));
 }
 
 function replyCount(req: Request) {
@@ -38,7 +43,7 @@ export function registerIoHandlers(t: HandlerTable): void {
     settle(req, () => optional(s.fs, 'create')(req.ctx, req.h.nodeid, name, mode, flags, umask), (c) =>
       req.reply(ENTRY_OUT_SIZE + OPEN_OUT_SIZE, (b, o) => {
         encodeEntryOut(b, o, c.entry);
-        encodeOpenOut(b, o + ENTRY_OUT_SIZE, c.open.fh, c.open.openFlags);
+        encodeOpen(b, o + ENTRY_OUT_SIZE, c.open);
       }));
   });
 

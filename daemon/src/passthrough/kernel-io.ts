@@ -1,0 +1,77 @@
+/**
+ * Which open files the kernel reads and writes itself (FUSE kernel passthrough) and which come to us as READ
+ * and WRITE requests. The kernel's rule, per inode: while any file of it is open, every open must go the same
+ * way, and passthrough opens must all name the same backing id. So the first open of an inode decides; later
+ * opens follow it; the backing id is closed when the last handle using it is released. A file the kernel will
+ * not take (a backing filesystem that is itself stacked: ELOOP) simply stays with us.
+ */
+import type { BackingFiles } from '../fs/filesystem';
+
+interface InodeIo {
+  backingId: number;
+  /** Open handles using backingId. */
+  passthrough: number;
+  /** Open handles served by us. */
+  local: number;
+}
+
+export class KernelIo {
+  private backing: BackingFiles | undefined;
+  private readonly byNodeid = new Map<number, InodeIo>();
+  /** Opens the kernel refused to take (kept for the metrics of a curious operator). */
+  refused = 0;
+
+  use(backing: BackingFiles | undefined): void {
+    this.backing = backing;
+  }
+
+  get enabled(): boolean {
+    return this.backing !== undefined;
+  }
+
+  /** Decides how a new handle of `nodeid`, open on `fd`, does its I/O: a backing id, or undefined for us. */
+  attach(nodeid: number, fd: number): number | undefined {
+    const io = this.byNodeid.get(nodeid) ?? { backingId: 0, passthrough: 0, local: 0 };
+    this.byNodeid.set(nodeid, io);
+    if (io.passthrough > 0) {
+      io.passthrough++;
+      return io.backingId;
+    }
+    if (io.local === 0 && this.backing) {
+      try {
+        io.backingId = this.backing.open(fd);
+        io.passthrough = 1;
+        return io.backingId;
+      } catch {
+        this.refused++;
+      }
+    }
+    io.local++;
+    return undefined;
+  }
+
+  /** A handle attach() (or a handover) accounted for is released. */
+  detach(nodeid: number, backingId: number | undefined): void {
+    const io = this.byNodeid.get(nodeid);
+    if (!io) return;
+    if (backingId === undefined) {
+      io.local = Math.max(0, io.local - 1);
+    } else if (--io.passthrough <= 0) {
+      io.passthrough = 0;
+      this.backing?.close(io.backingId);
+    }
+    if (io.passthrough === 0 && io.local === 0) this.byNodeid.delete(nodeid);
+  }
+
+  /** Accounts for a handle restored from a predecessor. */
+  adopt(nodeid: number, backingId: number | undefined): void {
+    const io = this.byNodeid.get(nodeid) ?? { backingId: 0, passthrough: 0, local: 0 };
+    this.byNodeid.set(nodeid, io);
+    if (backingId === undefined) {
+      io.local++;
+    } else {
+      io.backingId = backingId;
+      io.passthrough++;
+    }
+  }
+}
