@@ -147,6 +147,11 @@ export interface FileSystem {
   useBackingFiles?(backing: BackingFiles | undefined): void;
 
   lookup(ctx: RequestContext, parent: number, name: Buffer): R<Entry>;
+  /**
+   * An identity of the node that outlives its nodeid (a host's dev:ino, an image's inode number), for server
+   * heuristics that should survive the kernel forgetting the node; undefined when the nodeid is unknown.
+   */
+  nodeKey?(nodeid: number): string | undefined;
   forget(nodeid: number, nlookup: number): void;
   getattr(ctx: RequestContext, nodeid: number, fh: number | undefined): R<AttrReply>;
   setattr?(ctx: RequestContext, nodeid: number, attr: SetattrIn): R<AttrReply>;

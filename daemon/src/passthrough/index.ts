@@ -103,6 +103,11 @@ export class PassthroughFs implements FileSystem {
     return nodeOps.lookup(this.core, parent, name);
   }
 
+  nodeKey(nodeid: number): string | undefined {
+    const inode = this.core.inodes.find(nodeid);
+    return inode && `${inode.dev}:${inode.ino}`;
+  }
+
   forget(nodeid: number, nlookup: number): void {
     this.core.inodes.forget(nodeid, nlookup);
   }

@@ -43,6 +43,10 @@ export class InodeTable {
     return entry;
   }
 
+  find(nodeid: number): InodeEntry | undefined {
+    return this.byNodeid.get(nodeid);
+  }
+
   has(nodeid: number): boolean {
     return this.byNodeid.has(nodeid);
   }

@@ -17,6 +17,7 @@ import { registerEntryHandlers } from './handlers/entry';
 import { registerIoHandlers } from './handlers/io';
 import { registerMiscHandlers } from './handlers/misc';
 import type { HandlerTable, ServerContext } from './handlers/types';
+import { ReaddirplusAdvisor } from './readdirplus-advisor';
 import { DEFAULT_INIT_OPTIONS, hasKernelPassthrough, InitOptions, InitState, negotiate } from './init';
 import { FuseMetrics } from './metrics';
 import { ReplyChannel, Request } from './request';
@@ -58,11 +59,13 @@ export class Dispatcher implements ReplyChannel {
   private readonly inFlight = new Map<bigint, Request>();
   private readonly drainWaiters: Array<() => void> = [];
   private ctx: ServerContext;
+  private readonly readdirplus: ReaddirplusAdvisor;
   private initState: InitState | undefined;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.metrics = opts.metrics ?? new FuseMetrics();
-    this.ctx = { fs: opts.fs, maxWrite: 128 * 1024, setxattrExt: false };
+    this.readdirplus = new ReaddirplusAdvisor((nodeid) => (opts.fs.nodeKey ? opts.fs.nodeKey(nodeid) : nodeid));
+    this.ctx = { fs: opts.fs, maxWrite: 128 * 1024, setxattrExt: false, readdirplus: this.readdirplus };
     this.hooks = opts.hooks;
     if (opts.init) this.applyInit(opts.init);
   }
@@ -170,6 +173,7 @@ export class Dispatcher implements ReplyChannel {
       fs: this.opts.fs,
       maxWrite: state.maxWrite,
       setxattrExt: (state.flags & InitFlag.SETXATTR_EXT) !== 0,
+      readdirplus: this.readdirplus,
     };
   }
 }

@@ -242,6 +242,14 @@ export class Vfs implements FileSystem {
     return then(inst.fs.lookup(ctx, local, name), (e) => this.mapEntry(inst, e));
   }
 
+  nodeKey(nodeid: number): string | undefined {
+    const { index, local } = splitGlobal(nodeid, this.rootIndex);
+    const inst = this.instances.get(index);
+    if (!inst) return index === PSEUDO_INDEX ? `pseudo:${local}` : undefined;
+    const key = inst.fs.nodeKey ? inst.fs.nodeKey(local) : String(local);
+    return key === undefined ? undefined : `${inst.index}:${key}`;
+  }
+
   forget(nodeid: number, nlookup: number): void {
     const { index, local } = splitGlobal(nodeid, this.rootIndex);
     const inst = this.instances.get(index);

@@ -182,6 +182,20 @@ ls ${d} | wc -l
     t.is(sh(script).trim(), String(16 * 30));
   });
 
+  test('repeated ls -l and find match the host (listings names-only at first, with attributes once stat follows)', (t) => {
+    const d = dir('listing');
+    for (let i = 0; i < 300; i++) fs.writeFileSync(`${d}/f${i}`, 'x'.repeat(i));
+    fs.mkdirSync(`${d}/sub`);
+    fs.symlinkSync('f1', `${d}/link`);
+    const host = path.join(served.src, 'listing');
+    const ls = (where: string) => sh(`ls -lan --time-style=+%s ${where} | tail -n +2`);
+    const find = (where: string) => sh(`cd ${where} && find . -printf '%p %y %s %m %n\\n' | sort`);
+    for (let round = 0; round < 3; round++) {
+      t.is(find(d), find(host), `find, round ${round}`);
+      t.is(ls(d), ls(host), `ls -l, round ${round}`);
+    }
+  });
+
   test('O_DIRECT readers and writers work (dd iflag=direct / oflag=direct, fio direct=1)', (t) => {
     const d = dir('direct');
     sh(`head -c ${8 << 20} /dev/urandom > ${d}/src`);

@@ -1,6 +1,7 @@
 /**
- * Directory handlers. READDIRPLUS looks up every entry it actually sends (except "." and ".."), because the
- * kernel counts each of those as a lookup; entries that do not fit in the reply are neither sent nor counted.
+ * Directory handlers. READDIRPLUS either looks up every entry it actually sends (except "." and ".."), because
+ * the kernel counts each of those as a lookup, or sends names only (nodeid 0): the ReaddirplusAdvisor decides per
+ * directory. Entries that do not fit in the reply are neither sent nor counted.
  */
 import { Opcode, FSYNC_FDATASYNC } from '../../abi/opcodes';
 import {
@@ -36,6 +37,22 @@ const NEGATIVE_ENTRY: Entry = {
   },
 };
 
+/** READDIRPLUS entries without attributes: the kernel instantiates nothing and counts no lookup. */
+function packNamesOnly(entries: DirEntry[], size: number): { data: Buffer; names: number } {
+  const out = Buffer.allocUnsafe(size);
+  let used = 0;
+  let names = 0;
+  for (const e of entries) {
+    const rec = direntSize(e.name.length, true);
+    if (used + rec > size) break;
+    encodeEntryOut(out, used, NEGATIVE_ENTRY);
+    used += ENTRY_OUT_SIZE;
+    used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
+    if (!isDotOrDotDot(e.name)) names++;
+  }
+  return { data: out.subarray(0, used), names };
+}
+
 async function packPlus(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number) {
   const out = Buffer.allocUnsafe(size);
   let used = 0;
@@ -45,7 +62,8 @@ async function packPlus(fs: FileSystem, ctx: RequestContext, parent: number, ent
     let entry = NEGATIVE_ENTRY;
     if (!isDotOrDotDot(e.name)) {
       try {
-        entry = await (fs.readdirplusEntry ? fs.readdirplusEntry(ctx, parent, e) : fs.lookup(ctx, parent, e.name));
+        const found = fs.readdirplusEntry ? fs.readdirplusEntry(ctx, parent, e) : fs.lookup(ctx, parent, e.name);
+        entry = found instanceof Promise ? await found : found;
       } catch (err) {
         if (errnoOf(err) === undefined) throw err;
         continue; // the name went away since the listing was read: skip it
@@ -70,9 +88,15 @@ export function registerDirHandlers(t: HandlerTable): void {
     const fh = readU64(req.buf, off);
     const offset = readU64(req.buf, off + 8);
     const size = Math.min(req.buf.readUInt32LE(off + 16), s.maxWrite);
-    settle(req, () => optional(s.fs, 'readdir')(req.ctx, req.h.nodeid, fh, offset, size), (entries) => {
+    const dir = req.h.nodeid;
+    settle(req, () => optional(s.fs, 'readdir')(req.ctx, dir, fh, offset, size), (entries) => {
       if (!plus) return req.replyData(packPlain(entries, size));
-      settle(req, () => packPlus(s.fs, req.ctx, req.h.nodeid, entries, size), (data) => req.replyData(data));
+      if (!s.readdirplus.withAttributes(dir, offset)) {
+        const { data, names } = packNamesOnly(entries, size);
+        s.readdirplus.sentNames(dir, names);
+        return req.replyData(data);
+      }
+      settle(req, () => packPlus(s.fs, req.ctx, dir, entries, size), (data) => req.replyData(data));
     });
   };
   t.set(Opcode.READDIR, readdir(false));

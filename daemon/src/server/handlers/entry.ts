@@ -20,6 +20,7 @@ function replyAttr(req: Request) {
 export function registerEntryHandlers(t: HandlerTable): void {
   t.set(Opcode.LOOKUP, (req, s) => {
     const { name } = cstring(req, req.bodyOffset);
+    s.readdirplus.lookedUp(req.h.nodeid);
     settle(req, () => s.fs.lookup(req.ctx, req.h.nodeid, name), replyEntry(req));
   });
 

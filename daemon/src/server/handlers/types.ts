@@ -1,4 +1,5 @@
 import type { FileSystem } from '../../fs/filesystem';
+import type { ReaddirplusAdvisor } from '../readdirplus-advisor';
 import type { Request } from '../request';
 
 /** What a handler may use besides the request: the filesystem and connection-wide facts. */
@@ -8,6 +9,8 @@ export interface ServerContext {
   maxWrite: number;
   /** FUSE_SETXATTR_EXT was negotiated: setxattr_in is 16 bytes. */
   setxattrExt: boolean;
+  /** Whether READDIRPLUS replies carry attributes, per directory. */
+  readdirplus: ReaddirplusAdvisor;
 }
 
 export type Handler = (req: Request, s: ServerContext) => void;

@@ -1,0 +1,48 @@
+import test from 'ava';
+import { ReaddirplusAdvisor } from '../../daemon/src/server/readdirplus-advisor';
+
+/** Lists `dir` once (one page of `names` names) the way the READDIRPLUS handler consults the advisor. */
+function list(a: ReaddirplusAdvisor, dir: number, names: number): boolean {
+  const withAttributes = a.withAttributes(dir, 0);
+  if (!withAttributes) a.sentNames(dir, names);
+  return withAttributes;
+}
+
+test('a directory is listed names-only until its entries are looked up after a listing, then with attributes', (t) => {
+  const a = new ReaddirplusAdvisor((n) => n);
+  t.false(list(a, 7, 10), 'never listed: names only');
+  for (let i = 0; i < 4; i++) a.lookedUp(7);
+  t.false(list(a, 7, 10), '4 of 10 looked up: still names only');
+  for (let i = 0; i < 10; i++) a.lookedUp(7);
+  t.true(list(a, 7, 10), 'most names looked up: attributes');
+  t.true(a.withAttributes(7, 4096), 'later pages of that listing too');
+  t.false(list(a, 8, 10), 'another directory has its own record');
+});
+
+test('lookups in a directory that was never listed, or a find-like walk, do not turn attributes on', (t) => {
+  const a = new ReaddirplusAdvisor((n) => n);
+  for (let i = 0; i < 100; i++) a.lookedUp(3);
+  t.false(list(a, 3, 50));
+  a.lookedUp(3); // find descends into one subdirectory of 50 entries
+  t.false(list(a, 3, 50));
+});
+
+test('the evidence is renewed: after PROBE_EVERY listings with attributes one listing is names-only again', (t) => {
+  const a = new ReaddirplusAdvisor((n) => n);
+  list(a, 5, 2);
+  a.lookedUp(5);
+  const seen = Array.from({ length: 20 }, () => list(a, 5, 2));
+  t.true(seen.slice(0, 16).every(Boolean));
+  t.false(seen[16], 'a probe listing without attributes');
+  t.false(seen[17], 'stays names-only until lookups follow again');
+});
+
+test('directories are known by their key, which outlives the nodeid; the record count is bounded', (t) => {
+  const keys = new Map<number, string>([[10, 'dev:100'], [11, 'dev:100']]);
+  const a = new ReaddirplusAdvisor((n) => keys.get(n) ?? n, 4);
+  list(a, 10, 2);
+  a.lookedUp(10);
+  t.true(list(a, 11, 2), 'a new nodeid for the same directory keeps the record');
+  for (let d = 100; d < 110; d++) list(a, d, 1);
+  t.false(list(a, 11, 2), 'the oldest records were dropped');
+});
