@@ -16,7 +16,6 @@ test('a directory is listed names-only until its entries are looked up after a l
   for (let i = 0; i < 10; i++) a.lookedUp(7);
   t.true(list(a, 7, 10), 'most names looked up: attributes');
   t.true(a.withAttributes(7, 4096), 'later pages of that listing too');
-  t.false(list(a, 8, 10), 'another directory has its own record');
 });
 
 test('lookups in a directory that was never listed, or a find-like walk, do not turn attributes on', (t) => {
@@ -40,9 +39,21 @@ test('the evidence is renewed: after PROBE_EVERY listings with attributes one li
 test('directories are known by their key, which outlives the nodeid; the record count is bounded', (t) => {
   const keys = new Map<number, string>([[10, 'dev:100'], [11, 'dev:100']]);
   const a = new ReaddirplusAdvisor((n) => keys.get(n) ?? n, 4);
+  list(a, 1, 100); // mount-wide evidence: names were not looked up
   list(a, 10, 2);
   a.lookedUp(10);
   t.true(list(a, 11, 2), 'a new nodeid for the same directory keeps the record');
-  for (let d = 100; d < 110; d++) list(a, d, 1);
+  for (let d = 100; d < 110; d++) t.false(list(a, d, 1));
   t.false(list(a, 11, 2), 'the oldest records were dropped');
+});
+
+test('a directory never listed follows the recent evidence of the others: an lstat walk, unlike find, gets attributes', (t) => {
+  const walk = new ReaddirplusAdvisor((n) => n);
+  t.false(list(walk, 1, 20), 'no evidence yet: names only');
+  for (let i = 0; i < 20; i++) walk.lookedUp(1);
+  t.true(list(walk, 2, 20), 'the next new directory of an lstat walk gets attributes at once');
+  const find = new ReaddirplusAdvisor((n) => n);
+  list(find, 1, 20);
+  find.lookedUp(1); // descends into one subdirectory
+  t.false(list(find, 2, 20), 'find: new directories stay names-only');
 });

@@ -6,7 +6,7 @@
  */
 import { E, FsError } from '../fs/errno';
 import {
-  AttrReply, DirEntry, Entry, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FileSystem, OpenReply, RequestContext, Statfs,
+  AttrReply, DirEntry, Entry, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_NOFLUSH, FileSystem, OpenReply, RequestContext, Statfs,
 } from '../fs/filesystem';
 import { Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './layout';
 import { RafsMetadata } from './meta/metadata';
@@ -82,7 +82,8 @@ export class RafsFs implements FileSystem {
     const inode = await this.inodeOf(nodeid);
     if ((flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0) throw new FsError(E.EROFS);
     if ((inode.mode & S_IFMT) === S_IFDIR) throw new FsError(E.EISDIR);
-    return { fh: 0, openFlags: FOPEN_KEEP_CACHE };
+    // Nothing is ever buffered for an immutable image: close(2) need not wait for a FLUSH round trip.
+    return { fh: 0, openFlags: FOPEN_KEEP_CACHE | FOPEN_NOFLUSH };
   }
 
   async read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Buffer> {

@@ -37,7 +37,12 @@ const NEGATIVE_ENTRY: Entry = {
   },
 };
 
-/** READDIRPLUS entries without attributes: the kernel instantiates nothing and counts no lookup. */
+const DT_DIR = 4;
+
+/**
+ * READDIRPLUS entries without attributes: the kernel instantiates nothing and counts no lookup. `names` counts
+ * the non-directories sent, the ReaddirplusAdvisor's unit.
+ */
 function packNamesOnly(entries: DirEntry[], size: number): { data: Buffer; names: number } {
   const out = Buffer.allocUnsafe(size);
   let used = 0;
@@ -48,7 +53,7 @@ function packNamesOnly(entries: DirEntry[], size: number): { data: Buffer; names
     encodeEntryOut(out, used, NEGATIVE_ENTRY);
     used += ENTRY_OUT_SIZE;
     used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
-    if (!isDotOrDotDot(e.name)) names++;
+    if (e.type !== DT_DIR) names++;
   }
   return { data: out.subarray(0, used), names };
 }

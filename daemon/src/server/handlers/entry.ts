@@ -9,6 +9,9 @@ import { cstring, need } from '../body';
 import { Request, settle } from '../request';
 import type { HandlerTable, ServerContext } from './types';
 
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
 function replyEntry(req: Request) {
   return (e: Entry) => req.reply(ENTRY_OUT_SIZE, (b, off) => encodeEntryOut(b, off, e));
 }
@@ -20,8 +23,11 @@ function replyAttr(req: Request) {
 export function registerEntryHandlers(t: HandlerTable): void {
   t.set(Opcode.LOOKUP, (req, s) => {
     const { name } = cstring(req, req.bodyOffset);
-    s.readdirplus.lookedUp(req.h.nodeid);
-    settle(req, () => s.fs.lookup(req.ctx, req.h.nodeid, name), replyEntry(req));
+    const reply = replyEntry(req);
+    settle(req, () => s.fs.lookup(req.ctx, req.h.nodeid, name), (e) => {
+      if (e.nodeid !== 0 && (e.attr.mode & S_IFMT) !== S_IFDIR) s.readdirplus.lookedUp(req.h.nodeid);
+      reply(e);
+    });
   });
 
   t.set(Opcode.FORGET, (req, s) => {
