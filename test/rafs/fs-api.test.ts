@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { openRafs, RafsFs } from '../../daemon/src/rafs';
-import { FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE } from '../../daemon/src/fs/filesystem';
+import { FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_NOFLUSH } from '../../daemon/src/fs/filesystem';
 import { E } from '../../daemon/src/fs/errno';
 import { mkfsErofs, tempDir } from './helpers/system';
 import { CTX } from './helpers/snapshot-fs';
@@ -57,10 +57,10 @@ test('lookup errors: ENOENT, ENOTDIR, ENAMETOOLONG', async (t) => {
   t.is(await errnoOf(rafs.readlink(CTX, file.nodeid)), E.EINVAL);
 });
 
-test('open/opendir keep caches; writes are EROFS', async (t) => {
+test('open/opendir keep caches, opens need no FLUSH; writes are EROFS', async (t) => {
   const dir = await rafs.lookup(CTX, 1, Buffer.from('dir'));
   const file = await rafs.lookup(CTX, dir.nodeid, Buffer.from('file'));
-  t.deepEqual(await rafs.open(CTX, file.nodeid, 0), { fh: 0, openFlags: FOPEN_KEEP_CACHE });
+  t.deepEqual(await rafs.open(CTX, file.nodeid, 0), { fh: 0, openFlags: FOPEN_KEEP_CACHE | FOPEN_NOFLUSH });
   t.deepEqual(await rafs.opendir(CTX, dir.nodeid), { fh: 0, openFlags: FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR });
   t.is(await errnoOf(rafs.open(CTX, file.nodeid, 1)), E.EROFS);
   t.is(await errnoOf(rafs.open(CTX, file.nodeid, 0o1000)), E.EROFS);
