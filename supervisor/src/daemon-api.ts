@@ -35,9 +35,9 @@ export class DaemonApi {
   }
 
   /** Calls a lifecycle event; resolves with the state the daemon reports afterwards. */
-  async event(method: Extract<DaemonMethod, 'Start' | 'Stop' | 'Exit' | 'Takeover'>): Promise<DaemonStateName> {
+  async event(method: Extract<DaemonMethod, 'Start' | 'Stop' | 'Exit' | 'Takeover'>, request: Record<string, unknown> = {}): Promise<DaemonStateName> {
     try {
-      const reply = await this.client.call<{ state: unknown }>(method, {}, this.timeoutMs);
+      const reply = await this.client.call<{ state: unknown }>(method, request, this.timeoutMs);
       return stateName(reply.state);
     } catch (err) {
       throw new Error(`${method} failed on ${this.socketPath}: ${(err as { details?: string }).details ?? (err as Error).message}`);

@@ -81,14 +81,11 @@ class StepClock {
   }
 }
 
-/** Takeover + Start on the successor; resolves when it is RUNNING. */
+/** Takeover + Start on the successor, in one call; resolves when it is RUNNING. */
 async function bringUp(successor: Successor, clock: StepClock): Promise<void> {
-  const afterTakeover = await successor.api.event('Takeover');
+  const after = await successor.api.event('Takeover', { start: true });
   clock.lap('takeover');
-  if (afterTakeover !== 'READY') throw new Error(`after Takeover the successor is ${afterTakeover}, not READY`);
-  const afterStart = await successor.api.event('Start');
-  clock.lap('start');
-  if (afterStart !== 'RUNNING') throw new Error(`after Start the successor is ${afterStart}, not RUNNING`);
+  if (after !== 'RUNNING') throw new Error(`after Takeover and Start the successor is ${after}, not RUNNING`);
 }
 
 /** The successor is now the daemon: record it, and give it the daemon's API socket once `oldPid` is gone. */

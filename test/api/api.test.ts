@@ -55,6 +55,18 @@ test('Takeover and SendFuseFd without a supervisor are UNIMPLEMENTED', async (t)
   t.is(sendfd.code, status.UNAVAILABLE, 'no session yet in INIT');
 });
 
+test('Takeover with start: true takes over and starts serving in one call; without it the daemon stays READY', async (t) => {
+  for (const start of [true, false]) {
+    let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
+    harness = await startHarness(t, {
+      upgrade: true,
+      upgradeManager: { sendState: async () => undefined, restore: async (d) => d.adoptSession(harness!.parts.session) },
+    });
+    const reply = await harness.client.call('Takeover', { start });
+    t.deepEqual(reply, { state: start ? 'DAEMON_STATE_RUNNING' : 'DAEMON_STATE_READY' });
+  }
+});
+
 test('Exit answers, then the daemon dies without unmounting', async (t) => {
   const h = await startHarness(t);
   const died = new Promise((resolve) => h.daemon.once('die', resolve));

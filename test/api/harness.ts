@@ -1,4 +1,5 @@
 /** Starts the API server on a fresh Unix socket over a Daemon built from fakes; tears everything down after. */
+import type { UpgradeManager } from '../../daemon/src/service/upgrade-port';
 import type { ExecutionContext } from 'ava';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -20,7 +21,7 @@ export interface Harness {
 
 export async function startHarness(
   t: ExecutionContext,
-  options: { upgrade?: boolean; createBackend?: BackendFactory } = {},
+  options: { upgrade?: boolean; createBackend?: BackendFactory; upgradeManager?: UpgradeManager } = {},
 ): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nydus-api-'));
   const socketPath = path.join(dir, 'api.sock');
@@ -28,6 +29,7 @@ export async function startHarness(
   const daemon = new Daemon({
     ...parts,
     ...(options.createBackend ? { createBackend: options.createBackend } : {}),
+    ...(options.upgradeManager ? { upgradeManager: options.upgradeManager, supervisor: '/run/fake-supervisor.sock' } : {}),
     mountpoint: '/mnt/fake',
     id: 'daemon-1',
     upgrade: options.upgrade,

@@ -10,7 +10,7 @@ import { supervisorCli } from '../supervisor/helpers/cli';
 import { sleep } from '../supervisor/helpers/harness';
 import { SupervisedMount, WorkloadResult } from '../supervisor/helpers/supervised-mount';
 
-interface Event { kind: 'upgrade' | 'failover'; from: number; to: number; reported: number }
+interface Event { kind: 'upgrade' | 'failover'; from: number; to: number; reported: number; steps?: Record<string, number> }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -48,7 +48,8 @@ async function main(): Promise<void> {
       const r = supervisorCli(['restart', '--sock', m.sock, m.id, '--json']);
       const to = Date.now();
       if (r.code !== 0) throw new Error(`restart failed: ${r.stderr}${r.stdout}`);
-      events.push({ kind: 'upgrade', from, to, reported: (JSON.parse(r.stdout) as { durationMs: number }).durationMs });
+      const handover = JSON.parse(r.stdout) as { durationMs: number; steps?: Record<string, number> };
+      events.push({ kind: 'upgrade', from, to, reported: handover.durationMs, steps: handover.steps });
       await sleep(1200);
     }
     for (let i = 0; i < runs; i++) {
@@ -85,6 +86,12 @@ async function main(): Promise<void> {
   for (const kind of ['upgrade', 'failover'] as const) {
     const k = report[kind] as { stallMs: Record<string, number>; handoverMs: Record<string, number> };
     console.log(`${kind.padEnd(9)}${fmt(k.stallMs.p50)} ${fmt(k.stallMs.p99)} ${fmt(k.stallMs.max)}      ${fmt(k.handoverMs.p50)} ${fmt(k.handoverMs.p99)} ${fmt(k.handoverMs.max)}`);
+  }
+  const steps = new Map<string, number[]>();
+  for (const e of events) for (const [step, ms] of Object.entries(e.steps ?? {})) steps.set(step, [...(steps.get(step) ?? []), ms]);
+  if (steps.size > 0) {
+    const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+    console.log(`upgrade steps (ms, p50/max): ${[...steps].map(([step, ms]) => `${step} ${percentile(sorted(ms), 50)}/${sorted(ms).pop()}`).join(', ')}`);
   }
 }
 

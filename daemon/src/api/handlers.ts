@@ -53,7 +53,10 @@ export function daemonHandlers(control: DaemonControl, logger: Logger): grpc.Unt
     Start: unary('Start', logger, () => stateReply(() => control.start())),
     Stop: unary('Stop', logger, () => stateReply(() => control.stopService())),
     Exit: unary('Exit', logger, () => stateReply(() => control.triggerExit())),
-    Takeover: unary('Takeover', logger, () => stateReply(() => control.takeover())),
+    Takeover: unary('Takeover', logger, (request) => stateReply(async () => {
+      await control.takeover();
+      if (request.start === true) await control.start();
+    })),
     SendFuseFd: unary('SendFuseFd', logger, async () => {
       await control.sendFuseFd();
       return {};
