@@ -112,7 +112,12 @@ test('sequential reads prefetch the following chunk; random reads do not', async
   await rafs.read(CTX, e.nodeid, 0, 4096, 4096);
   await new Promise((r) => setTimeout(r, 50));
   t.is(rafs.data.readaheads, 1);
+  // Chunk 0 for the reads, chunk 1 by the readahead: wait for that to land (a loaded machine may take a while).
+  for (let waited = 0; rafs.data.chunks.stats.decompressions < 2 && waited < 5000; waited += 10) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const before = rafs.data.chunks.stats.decompressions;
+  t.is(before, 2);
   await rafs.read(CTX, e.nodeid, 0, CHUNK, 4096);
   t.is(rafs.data.chunks.stats.decompressions, before, 'chunk 1 was already in the cache');
   await rafs.read(CTX, e.nodeid, 0, 4 * CHUNK + 5, 10);
