@@ -77,6 +77,21 @@ e2e('with FUSE kernel passthrough the kernel reads open files itself; --no-kerne
   }
 });
 
+/** The mount's readahead window, from its backing device info in sysfs. */
+function readAheadKb(mnt: string): number {
+  const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === mnt).pop();
+  return Number(fs.readFileSync(`/sys/class/bdi/${line!.split(' ')[2]}/read_ahead_kb`, 'utf8'));
+}
+
+e2e('the mount reads ahead 1 MiB by default; --read-ahead-kb sets the window, 0 keeps the kernel\'s', async (t) => {
+  for (const [args, expected] of [[[], 1024], [['--read-ahead-kb', '4096'], 4096], [['--read-ahead-kb', '0'], 128]] as const) {
+    const d = await startNydusd(t, [...args]);
+    await d.waitState('DAEMON_STATE_RUNNING');
+    fs.readFileSync(path.join(d.mnt, 'hello.txt')); // INIT has been answered once the mount serves a file
+    t.is(readAheadKb(d.mnt), expected, args.join(' ') || 'default');
+  }
+});
+
 e2e('Stop makes a reader wait; Start lets it finish with the right data', async (t) => {
   const d = await startNydusd(t);
   await d.waitState('DAEMON_STATE_RUNNING');

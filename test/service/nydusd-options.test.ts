@@ -99,3 +99,14 @@ test('nydusd exits 2 with a clear message for bad flags, 0 for --help and --vers
   t.is(version.code, 0);
   t.regex(version.stdout, /^nydusd \d+\.\d+\.\d+ \(git ([0-9a-f]{40}|unknown), built .*, node v\d+/);
 });
+
+test('--read-ahead-kb takes 0..65536 and --no-kernel-passthrough turns kernel passthrough off', (t) => {
+  const base = ['--mountpoint', '/m', '--shared-dir', '/srv'];
+  t.is(run(base).readAheadKb, undefined);
+  t.true(run(base).kernelPassthrough);
+  t.is(run([...base, '--read-ahead-kb', '0']).readAheadKb, 0);
+  t.false(run([...base, '--no-kernel-passthrough']).kernelPassthrough);
+  for (const bad of ['-1', '1.5', 'lots', '65537']) {
+    t.throws(() => run([...base, `--read-ahead-kb=${bad}`]), { instanceOf: UsageError, message: /--read-ahead-kb must be an integer/ });
+  }
+});

@@ -43,7 +43,12 @@ async function run(options: NydusdOptions): Promise<void> {
     upgrade: options.upgrade,
     failoverPolicy: options.failoverPolicy,
     mountSession: (opts) => FuseSession.mount({
-      ...opts, initOptions: { ...DEFAULT_INIT_OPTIONS, kernelPassthrough: options.kernelPassthrough },
+      ...opts,
+      initOptions: {
+        ...DEFAULT_INIT_OPTIONS,
+        kernelPassthrough: options.kernelPassthrough,
+        readAheadKb: options.readAheadKb ?? DEFAULT_INIT_OPTIONS.readAheadKb,
+      },
     }),
     vfs: new Vfs(),
     createBackend: createBackendFactory(),

@@ -36,9 +36,12 @@ export interface InitOptions {
   autoInvalData: boolean;
   /** Ask for FUSE kernel passthrough when the kernel offers it (Linux 6.9+, CONFIG_FUSE_PASSTHROUGH). */
   kernelPassthrough: boolean;
+  /** The mount's readahead window in KiB, set once INIT is answered (0: the kernel's 128 KiB). */
+  readAheadKb: number;
 }
 
-export const DEFAULT_INIT_OPTIONS: InitOptions = { maxPages: 256, autoInvalData: true, kernelPassthrough: true };
+/** The readahead window matches the largest request (256 pages), so a sequential reader sends 1 MiB reads. */
+export const DEFAULT_INIT_OPTIONS: InitOptions = { maxPages: 256, autoInvalData: true, kernelPassthrough: true, readAheadKb: 1024 };
 
 /**
  * Backing files must sit on a filesystem that is not itself stacked (ext4, xfs, tmpfs...; not overlayfs), and

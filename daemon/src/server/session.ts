@@ -9,7 +9,7 @@ import { encodeOutHeader, OUT_HEADER_SIZE, writeU64 } from '../abi/structs';
 import type { FileSystem } from '../fs/filesystem';
 import type { Logger } from '../log';
 import { FuseChannel } from '../transport/fuse-channel';
-import { openAndMount, unmount } from '../transport/mount';
+import { openAndMount, setReadAhead, unmount } from '../transport/mount';
 import { Dispatcher, RequestHooks } from './dispatcher';
 import { KernelBackingFiles } from './backing-files';
 import { DEFAULT_INIT_OPTIONS, hasKernelPassthrough, InitOptions, InitState, readBufferSize } from './init';
@@ -158,6 +158,13 @@ export class FuseSession {
   private initDone(state: InitState): void {
     this.initState = state;
     this.offerBackingFiles(state);
+    if (this.initOptions.readAheadKb > 0) {
+      try {
+        setReadAhead(this.mountpoint, this.initOptions.readAheadKb);
+      } catch (err) {
+        this.log.warn('cannot set the readahead window', { kb: this.initOptions.readAheadKb, error: (err as Error).message });
+      }
+    }
     this.channel.resize(readBufferSize(state.maxWrite));
     for (const w of this.initWaiters.splice(0)) w(state);
   }

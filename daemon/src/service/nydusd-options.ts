@@ -39,6 +39,7 @@ SIGTERM or SIGINT, then unmounts and exits 0.
   --log-level L             error, warn, info (default), debug, trace
   --log-file FILE           write logs to FILE instead of stderr
   --thread-num N            accepted for compatibility; advisory (requests are served asynchronously)
+  --read-ahead-kb N         the mount's readahead window (default 1024; 0 keeps the kernel's 128)
   --no-kernel-passthrough   serve every read and write of passthrough_fs files in the daemon, even where the
                             kernel offers FUSE passthrough (Linux 6.9+; backing files on a non-stacked filesystem)
   --help, --version`;
@@ -56,6 +57,7 @@ export interface NydusdOptions {
   threadNum?: number;
   /** Ask for FUSE kernel passthrough (default true). */
   kernelPassthrough: boolean;
+  readAheadKb?: number;
 }
 
 export type NydusdCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: NydusdOptions };
@@ -79,6 +81,7 @@ const FLAGS = {
   'log-file': { type: 'string' },
   'thread-num': { type: 'string' },
   'no-kernel-passthrough': { type: 'boolean' },
+  'read-ahead-kb': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -169,6 +172,11 @@ export function parseNydusdArgs(argv: string[]): NydusdCommand {
   if (threadNum !== undefined && !(Number.isInteger(threadNum) && threadNum >= 1 && threadNum <= 1024)) {
     throw new UsageError(`--thread-num must be an integer from 1 to 1024, not "${threadText}"`);
   }
+  const readAheadText = nonEmpty(values, 'read-ahead-kb');
+  const readAheadKb = readAheadText === undefined ? undefined : Number(readAheadText);
+  if (readAheadKb !== undefined && !(Number.isInteger(readAheadKb) && readAheadKb >= 0 && readAheadKb <= 65536)) {
+    throw new UsageError(`--read-ahead-kb must be an integer from 0 to 65536, not "${readAheadText}"`);
+  }
   return {
     kind: 'run',
     options: {
@@ -183,6 +191,7 @@ export function parseNydusdArgs(argv: string[]): NydusdCommand {
       logFile: nonEmpty(values, 'log-file'),
       threadNum,
       kernelPassthrough: values['no-kernel-passthrough'] !== true,
+      readAheadKb,
     },
   };
 }

@@ -17,15 +17,30 @@ export class MountError extends Error {
   }
 }
 
-/** Mount points as the kernel lists them in /proc/self/mountinfo (octal escapes decoded). */
-export function mountPoints(): Set<string> {
-  const out = new Set<string>();
+/** Mounts as the kernel lists them in /proc/self/mountinfo, in mount order (octal escapes decoded). */
+function mountInfo(): Array<{ device: string; mountpoint: string }> {
   const text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  for (const line of text.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field) out.add(field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
+  return text.split('\n').map((line) => line.split(' ')).filter((fields) => fields.length > 4).map((fields) => ({
+    device: fields[2],
+    mountpoint: fields[4].replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))),
+  }));
+}
+
+export function mountPoints(): Set<string> {
+  return new Set(mountInfo().map((m) => m.mountpoint));
+}
+
+/**
+ * Sets the kernel's readahead window for the filesystem mounted at `dir` (its backing device info,
+ * /sys/class/bdi/MAJOR:MINOR/read_ahead_kb). FUSE mounts start at 128 KiB, so a sequential reader gets 128 KiB
+ * requests; a larger window lets the kernel ask for up to max_pages at once. Read from mountinfo, never by a
+ * stat of the mount (the daemon would be asking itself). Throws with the reason when it cannot.
+ */
+export function setReadAhead(dir: string, kb: number): void {
+  const target = path.resolve(dir);
+  const mount = mountInfo().filter((m) => m.mountpoint === target).pop();
+  if (!mount) throw new Error(`${target} is not a mount point`);
+  fs.writeFileSync(`/sys/class/bdi/${mount.device}/read_ahead_kb`, String(kb));
 }
 
 export function isMountPoint(dir: string): boolean {

@@ -6,7 +6,7 @@
 import { promises as fsp } from 'fs';
 import { LruCache } from '../util/lru';
 import { formatError } from '../errors';
-import { preadAsync } from '../util/pread';
+import { positionalRead } from '../util/pread';
 
 export interface MetaSource {
   readonly size: number;
@@ -100,7 +100,7 @@ export class FileMetaSource implements MetaSource {
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const bytesRead = await preadAsync(this.fh.fd, buf, done, length - done, offset + done);
+      const bytesRead = await positionalRead(this.fh.fd, buf, done, length - done, offset + done);
       if (bytesRead === 0) throw formatError(this.description, offset + done, 'file shrank while reading');
       done += bytesRead;
     }

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { E, FsError } from '../../fs/errno';
 import { formatError } from '../errors';
 import { BlobBackend } from './backend';
-import { preadAsync } from '../util/pread';
+import { positionalRead } from '../util/pread';
 
 export interface LocalFsOptions {
   blobIds: string[];
@@ -67,7 +67,7 @@ export class LocalFsBackend implements BlobBackend {
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const bytesRead = await preadAsync(blob.fh.fd, buf, done, length - done, offset + done);
+      const bytesRead = await positionalRead(blob.fh.fd, buf, done, length - done, offset + done);
       if (bytesRead === 0) throw formatError(`blob ${blob.path}`, offset + done, 'file shrank while reading');
       done += bytesRead;
     }
