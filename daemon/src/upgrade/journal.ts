@@ -138,10 +138,13 @@ export class ResultJournal {
     if (entry && (entry.seq - 1) % this.slots === slot) this.index.delete(previous);
   }
 
+  /** Reads the whole ring with one pread (a successor does this during a takeover: one syscall, not one per slot). */
   private load(): void {
-    const s = this.slot;
-    for (let i = 0; i < this.slots; i++) {
-      if (native.pread(this.fd, s, 0, this.slotSize, i * this.slotSize) !== this.slotSize) break;
+    const all = Buffer.allocUnsafe(this.slots * this.slotSize);
+    const got = native.pread(this.fd, all, 0, all.length, 0);
+    const slots = got > 0 ? Math.floor(got / this.slotSize) : 0;
+    for (let i = 0; i < slots; i++) {
+      const s = all.subarray(i * this.slotSize, (i + 1) * this.slotSize);
       if (s.readUInt32LE(0) !== SLOT_MAGIC) continue;
       const detailLength = s.readUInt16LE(32);
       const replyLength = s.readUInt16LE(34);

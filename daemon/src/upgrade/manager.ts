@@ -14,7 +14,7 @@ import { ResultJournal } from './journal';
 import { SupervisorLink } from './link';
 import { restoreHandover } from './restore';
 import { TableTracker } from './table-tracker';
-import { encodeMessage } from './proto';
+import { encodeMessage, prepareAllTypes } from './proto';
 import { decodeHandover, encodeHandover } from './state-codec';
 import type { HandoverState } from './state-types';
 import { watchVfs } from './vfs-watch';
@@ -159,6 +159,7 @@ export class SupervisorUpgradeManager implements UpgradeManager {
 }
 
 function warmUp(daemonId: string): void {
+  prepareAllTypes();
   const state: HandoverState = {
     daemonId, argv: [], binary: '', apiSock: '', pid: process.pid, sequence: 0, createdUnixMs: Date.now(), fuse: null, mounts: [],
     vfsNextIndex: 1, vfsNamespace: { nextNodeid: 2, nodes: [] }, filesystems: [], fds: [], mountpoint: '', journalPath: '',
