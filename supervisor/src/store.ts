@@ -116,7 +116,7 @@ export class DaemonStore {
     if (!record.apiSock) record.apiSock = state.apiSock; // the supervisor names successors' sockets itself
     if (state.pid) record.pid = state.pid;
     replaced?.close();
-    this.persist(record);
+    this.persistSoon(record);
     return record;
   }
 
@@ -155,6 +155,21 @@ export class DaemonStore {
       record.live?.close();
       record.live = null;
     }
+  }
+
+  private readonly persistPending = new Set<string>();
+
+  /**
+   * Persists on the next turn of the event loop, once per burst: a state that arrives during a handover is
+   * acknowledged first, and the file (only read after a supervisor restart) follows a moment later.
+   */
+  private persistSoon(record: DaemonRecord): void {
+    if (!this.stateDir || this.persistPending.has(record.id)) return;
+    this.persistPending.add(record.id);
+    setImmediate(() => {
+      this.persistPending.delete(record.id);
+      if (this.records.get(record.id) === record) this.persist(record);
+    });
   }
 
   persist(record: DaemonRecord): void {
