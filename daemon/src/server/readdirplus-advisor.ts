@@ -5,12 +5,13 @@
  * when it does not (find, a shell glob) they cost a stat, a table entry and a kernel inode per entry for nothing.
  *
  * The evidence is what followed a names-only listing of the directory: once at least half of the names it sent
- * were looked up, its listings carry attributes. Only names of non-directories count, on both sides: every walk
- * looks up the directories it descends into, but only one that stats (or opens) files looks up the rest. A directory never listed before follows the recent evidence of
- * all directories (a walk treats the directories of a tree alike; names only when there is none). Every PROBE_EVERY-th
- * listing with attributes goes back to names only, so that the evidence is renewed. Directories are known by the
- * filesystem's nodeKey() (dev:ino for passthrough_fs), which outlives the nodeid: the kernel forgets inodes under
- * memory pressure and gets new nodeids for them. Past `capacity`, the least recently listed directories are dropped.
+ * were looked up, its listings carry attributes. Only non-directories count, on both sides: every walk looks up
+ * the directories it descends into, but only one that stats (or opens) files looks up the rest. A directory
+ * never listed before follows the recent evidence of all directories (a walk treats the directories of a tree
+ * alike; names only when there is none). Every PROBE_EVERY-th listing with attributes goes back to names only,
+ * so that the evidence is renewed. Directories are known by the filesystem's nodeKey() (dev:ino for
+ * passthrough_fs), which outlives the nodeid: the kernel forgets inodes under memory pressure and gets new
+ * nodeids for them. Past `capacity`, the least recently listed directories are dropped.
  */
 type KeyOf = (nodeid: number) => string | number | undefined;
 interface DirRecord {

@@ -72,6 +72,7 @@ export class Vfs implements FileSystem {
   private readonly pseudo = new PseudoFs();
   private nextIndex = 1;
   private rootIndex: number | undefined;
+  private backingFiles: BackingFiles | undefined;
   /** Told when a name disappears from a directory the kernel may have cached (after umount). */
   onInvalidate?: (parent: number, name: Buffer) => void;
 
@@ -167,8 +168,6 @@ export class Vfs implements FileSystem {
     this.instances.set(inst.index, inst);
     inst.fs.useBackingFiles?.(this.backingFiles);
   }
-
-  private backingFiles: BackingFiles | undefined;
 
   /** Kernel passthrough goes to every instance, also to those mounted later. */
   useBackingFiles(backing: BackingFiles | undefined): void {
