@@ -22,6 +22,10 @@ export interface RequestContext {
   pid: number;
 }
 
+/** File type bits of Attr.mode. */
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+
 export interface Attr {
   ino: number;
   size: number;

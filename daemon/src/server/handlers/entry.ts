@@ -3,14 +3,11 @@ import { Opcode, GETATTR_FH } from '../../abi/opcodes';
 import {
   ATTR_OUT_SIZE, decodeSetattrIn, encodeAttrOut, encodeEntryOut, ENTRY_OUT_SIZE, FORGET_ONE_SIZE, InSize, readU64,
 } from '../../abi/structs';
-import type { AttrReply, Entry } from '../../fs/filesystem';
+import { AttrReply, Entry, S_IFDIR, S_IFMT } from '../../fs/filesystem';
 import { optionalOp as optional } from '../../fs/optional-op';
 import { cstring, need } from '../body';
 import { Request, settle } from '../request';
 import type { HandlerTable, ServerContext } from './types';
-
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 
 function replyEntry(req: Request) {
   return (e: Entry) => req.reply(ENTRY_OUT_SIZE, (b, off) => encodeEntryOut(b, off, e));
