@@ -6,9 +6,19 @@ import { constants } from 'os';
 
 export const E = constants.errno;
 
+/**
+ * An errno answer, an expected outcome rather than a bug: it is built without a stack trace, which would cost
+ * several microseconds per failed request (every negative lookup throws one).
+ */
 export class FsError extends Error {
-  constructor(readonly errno: number, message?: string) {
+  readonly errno: number;
+
+  constructor(errno: number, message?: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? `errno ${errno}`);
+    Error.stackTraceLimit = limit;
+    this.errno = errno;
     this.name = 'FsError';
   }
 }
