@@ -15,6 +15,8 @@
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <linux/fs.h>
+#include <sched.h>
+#include <time.h>
 
 #define PATH_ARG(i, var)                                       \
   char var[PATH_CAP];                                          \
@@ -34,6 +36,27 @@ static napi_value n_read(napi_env env, napi_callback_info info) {
   size_t off = (size_t)arg_i64(env, argv[2]), len = (size_t)arg_i64(env, argv[3]);
   if (off > cap || len > cap - off) return num(env, -EINVAL);
   return ret_errno(env, read(arg_int(env, argv[0]), buf + off, len));
+}
+
+/* readSpin(fd, buf, off, len, spinUs): read() on a non-blocking fd, retried until something arrives or spinUs
+ * microseconds have passed (then -EAGAIN). The thread yields the CPU between attempts, so a runnable task
+ * (typically the one our last reply just woke) is never held up by the spin. */
+static napi_value n_read_spin(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  BYTES_ARG(1, buf, cap);
+  int fd = arg_int(env, argv[0]);
+  size_t off = (size_t)arg_i64(env, argv[2]), len = (size_t)arg_i64(env, argv[3]);
+  int64_t spin_ns = arg_i64(env, argv[4]) * 1000;
+  if (off > cap || len > cap - off) return num(env, -EINVAL);
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    ssize_t n = read(fd, buf + off, len);
+    if (n >= 0 || errno != EAGAIN) return ret_errno(env, n);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) >= spin_ns) return num(env, -EAGAIN);
+    sched_yield();
+  }
 }
 
 /* write(fd, buf, off, len) */
@@ -398,6 +421,7 @@ static napi_value n_setfsugid(napi_env env, napi_callback_info info) {
 
 void register_syscalls(napi_env env, napi_value exports) {
   export_fn(env, exports, "read", n_read);
+  export_fn(env, exports, "readSpin", n_read_spin);
   export_fn(env, exports, "write", n_write);
   export_fn(env, exports, "writev", n_writev);
   export_fn(env, exports, "pread", n_pread);

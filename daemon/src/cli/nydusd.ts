@@ -54,6 +54,7 @@ async function run(options: NydusdOptions): Promise<void> {
     createBackend: createBackendFactory(),
     upgradeManager,
     logger,
+    busyPollUs: options.busyPollUs,
   });
 
   let api: ApiServer | undefined;

@@ -16,6 +16,8 @@ export interface NativeAddon {
   pollClose(handle: PollHandle): number;
 
   read(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** read() of a non-blocking fd retried (yielding the CPU between tries) for up to spinUs microseconds. */
+  readSpin(fd: number, buf: Uint8Array, off: number, len: number, spinUs: number): number;
   write(fd: number, buf: Uint8Array, off: number, len: number): number;
   writev(fd: number, bufs: Uint8Array[]): number;
   pread(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;

@@ -8,6 +8,7 @@ import { NotifyCode } from '../abi/opcodes';
 import { encodeOutHeader, OUT_HEADER_SIZE, writeU64 } from '../abi/structs';
 import type { FileSystem } from '../fs/filesystem';
 import type { Logger } from '../log';
+import { BusyPoll } from '../transport/busy-poll';
 import { FuseChannel } from '../transport/fuse-channel';
 import { openAndMount, setReadAhead, unmount } from '../transport/mount';
 import { Dispatcher, RequestHooks } from './dispatcher';
@@ -69,6 +70,11 @@ export class FuseSession {
 
   get kernelPassthrough(): boolean {
     return this.initState !== undefined && hasKernelPassthrough(this.initState);
+  }
+
+  /** Polls /dev/fuse for up to `maxUs` microseconds when the queue runs dry (see BusyPoll); 0 turns it off. */
+  setBusyPoll(maxUs: number): void {
+    this.channel.busyPoll = maxUs > 0 ? new BusyPoll(maxUs) : undefined;
   }
 
   get serving(): boolean {

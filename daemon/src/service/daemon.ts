@@ -31,6 +31,8 @@ export interface DaemonOptions {
   createBackend: BackendFactory;
   upgradeManager?: UpgradeManager;
   logger?: Logger;
+  /** Longest busy-poll window of the FUSE reader, in microseconds (0 or absent: off). */
+  busyPollUs?: number;
 }
 
 export interface DieEvent {
@@ -52,6 +54,7 @@ export class Daemon extends EventEmitter {
   private readonly mountSession: SessionMounter;
   private readonly upgradeManager: UpgradeManager;
   private readonly logger: Logger;
+  private readonly busyPollUs: number;
   /** Serialises Mount/Umount requests so two for the same path cannot interleave. */
   private mountQueue: Promise<unknown> = Promise.resolve();
 
@@ -67,6 +70,7 @@ export class Daemon extends EventEmitter {
     this.createBackend = options.createBackend;
     this.upgradeManager = options.upgradeManager ?? noSupervisorUpgradeManager;
     this.logger = options.logger ?? createLogger('daemon');
+    this.busyPollUs = options.busyPollUs ?? 0;
     this.machine = new DaemonStateMachine((action, rule) => this.runAction(action, rule), this.logger);
   }
 
@@ -102,12 +106,13 @@ export class Daemon extends EventEmitter {
 
   /**
    * Names the VFS drops (sub-filesystem unmounted) are dropped from the kernel's dentry cache too; the end of
-   * the connection is reported as 'connection-ended'.
+   * the connection is reported as 'connection-ended'; the reader gets the daemon's busy-poll setting.
    */
   private wireSession(): void {
     const session = this.sessionRef;
     if (!session) return;
     session.onEnd = (errno) => this.emit('connection-ended', errno);
+    session.setBusyPoll?.(this.busyPollUs);
     if (!session.notifyInvalEntry) return;
     this.vfsRef.onInvalidate = (parent, name) => {
       const rc = session.notifyInvalEntry?.(parent, name);

@@ -17,6 +17,9 @@ export class UsageError extends Error {
   }
 }
 
+/** The reader's default busy-poll window (see daemon/src/transport/busy-poll.ts). */
+export const DEFAULT_BUSY_POLL_US = 50;
+
 export const NYDUSD_USAGE = `Usage: nydusd --mountpoint MNT [--shared-dir DIR [--writable] | --bootstrap FILE [--localfs-dir DIR | --blob PATH | --config FILE]] [options]
 
 Serves a passthrough directory (--shared-dir) or a RAFS v6 / EROFS image (--bootstrap) over FUSE at MNT until
@@ -40,6 +43,8 @@ SIGTERM or SIGINT, then unmounts and exits 0.
   --log-file FILE           write logs to FILE instead of stderr
   --thread-num N            accepted for compatibility; advisory (requests are served asynchronously)
   --read-ahead-kb N         the mount's readahead window (default 1024; 0 keeps the kernel's 128)
+  --busy-poll-us N          keep polling /dev/fuse for up to N microseconds when it runs dry, adaptively, instead
+                            of sleeping at once (default ${DEFAULT_BUSY_POLL_US}; 0 turns it off)
   --no-kernel-passthrough   serve every read and write of passthrough_fs files in the daemon, even where the
                             kernel offers FUSE passthrough (Linux 6.9+; backing files on a non-stacked filesystem)
   --help, --version`;
@@ -58,6 +63,8 @@ export interface NydusdOptions {
   /** Ask for FUSE kernel passthrough (default true). */
   kernelPassthrough: boolean;
   readAheadKb?: number;
+  /** Longest busy-poll window of the FUSE reader in microseconds (0: off). */
+  busyPollUs: number;
 }
 
 export type NydusdCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: NydusdOptions };
@@ -82,6 +89,7 @@ const FLAGS = {
   'thread-num': { type: 'string' },
   'no-kernel-passthrough': { type: 'boolean' },
   'read-ahead-kb': { type: 'string' },
+  'busy-poll-us': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -167,16 +175,9 @@ export function parseNydusdArgs(argv: string[]): NydusdCommand {
   }
   const logLevel = (nonEmpty(values, 'log-level') ?? 'info').toLowerCase();
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be error, warn, info, debug or trace, not "${logLevel}"`);
-  const threadText = nonEmpty(values, 'thread-num');
-  const threadNum = threadText === undefined ? undefined : Number(threadText);
-  if (threadNum !== undefined && !(Number.isInteger(threadNum) && threadNum >= 1 && threadNum <= 1024)) {
-    throw new UsageError(`--thread-num must be an integer from 1 to 1024, not "${threadText}"`);
-  }
-  const readAheadText = nonEmpty(values, 'read-ahead-kb');
-  const readAheadKb = readAheadText === undefined ? undefined : Number(readAheadText);
-  if (readAheadKb !== undefined && !(Number.isInteger(readAheadKb) && readAheadKb >= 0 && readAheadKb <= 65536)) {
-    throw new UsageError(`--read-ahead-kb must be an integer from 0 to 65536, not "${readAheadText}"`);
-  }
+  const threadNum = integerFlag(values, 'thread-num', 1, 1024);
+  const readAheadKb = integerFlag(values, 'read-ahead-kb', 0, 65536);
+  const busyPollUs = integerFlag(values, 'busy-poll-us', 0, 1000) ?? DEFAULT_BUSY_POLL_US;
   return {
     kind: 'run',
     options: {
@@ -192,6 +193,18 @@ export function parseNydusdArgs(argv: string[]): NydusdCommand {
       threadNum,
       kernelPassthrough: values['no-kernel-passthrough'] !== true,
       readAheadKb,
+      busyPollUs,
     },
   };
+}
+
+/** An integer flag within [min, max], or undefined when it is absent. */
+function integerFlag(values: Values, flag: 'thread-num' | 'read-ahead-kb' | 'busy-poll-us', min: number, max: number): number | undefined {
+  const text = nonEmpty(values, flag);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value >= min && value <= max)) {
+    throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, not "${text}"`);
+  }
+  return value;
 }

@@ -28,6 +28,8 @@ export interface SessionPort {
   readonly metrics?: MetricsSource;
   /** FUSE kernel passthrough was negotiated at INIT. */
   readonly kernelPassthrough?: boolean;
+  /** Keep polling the connection for up to maxUs microseconds when it runs dry (0: off). */
+  setBusyPoll?(maxUs: number): void;
 }
 
 export type SessionMounter = (opts: { mountpoint: string; fsName?: string; logger: Logger }) => Promise<SessionPort>;

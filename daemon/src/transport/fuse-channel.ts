@@ -6,6 +6,7 @@
  */
 import { E } from '../fs/errno';
 import { native, POLL_READABLE, PollHandle } from '../native';
+import type { BusyPoll } from './busy-poll';
 
 /** Messages handled per readiness callback before yielding to the event loop (replies, timers, the API). */
 const BATCH = 64;
@@ -14,6 +15,8 @@ export class FuseChannel {
   private poll: PollHandle | undefined;
   private buf: Buffer;
   private closed = false;
+  /** Keep polling briefly when the queue runs dry (undefined: sleep in epoll at once). */
+  busyPoll: BusyPoll | undefined;
 
   constructor(
     readonly fd: number,
@@ -62,8 +65,10 @@ export class FuseChannel {
   }
 
   private drainReadable(): void {
+    this.busyPoll?.woken(process.hrtime.bigint());
     for (let i = 0; i < BATCH && this.poll; i++) {
-      const n = native.read(this.fd, this.buf, 0, this.buf.length);
+      let n = native.read(this.fd, this.buf, 0, this.buf.length);
+      if (n === -E.EAGAIN && this.busyPoll) n = this.pollBriefly(this.busyPoll);
       if (n > 0) {
         const msg = Buffer.allocUnsafe(n);
         this.buf.copy(msg, 0, 0, n);
@@ -77,5 +82,13 @@ export class FuseChannel {
       this.onEnd(n === 0 ? E.ENODEV : -n);
       return;
     }
+  }
+
+  /** The queue is empty: polls for the busy-poll window, then (nothing came) records that the reader sleeps. */
+  private pollBriefly(busyPoll: BusyPoll): number {
+    const windowUs = busyPoll.windowUs;
+    const n = windowUs > 0 ? native.readSpin(this.fd, this.buf, 0, this.buf.length, windowUs) : -E.EAGAIN;
+    if (n === -E.EAGAIN) busyPoll.sleeping(process.hrtime.bigint());
+    return n;
   }
 }
