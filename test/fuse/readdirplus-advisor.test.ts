@@ -57,3 +57,35 @@ test('a directory never listed follows the recent evidence of the others: an lst
   find.lookedUp(1); // descends into one subdirectory
   t.false(list(find, 2, 20), 'find: new directories stay names-only');
 });
+
+test('evidence expires: seconds later, a directory and new directories are listed names-only again', (t) => {
+  let clock = 0;
+  const a = new ReaddirplusAdvisor((n) => n, 8192, () => clock);
+  list(a, 1, 10);
+  for (let i = 0; i < 10; i++) a.lookedUp(1);
+  clock += 1000;
+  t.true(list(a, 1, 10), 'a second after an lstat walk: attributes');
+  t.true(list(a, 2, 10), 'a new directory follows the recent evidence');
+  clock += 10_000;
+  t.false(list(a, 1, 10), 'ten seconds later the evidence is renewed first (a find now costs no stats)');
+  t.false(list(a, 3, 10), 'and a new directory no longer follows the old walk');
+  for (let i = 0; i < 10; i++) a.lookedUp(1);
+  t.true(list(a, 1, 10), 'lookups after the probe listing turn attributes back on');
+});
+
+test('right after a find, an lstat walk of the same tree switches to attributes within a few directories', (t) => {
+  let clock = 0;
+  const a = new ReaddirplusAdvisor((n) => n, 8192, () => clock);
+  for (let d = 1; d <= 40; d++) {
+    t.false(list(a, d, 45), 'find: names only');
+    clock += 1;
+  }
+  const withAttributes: number[] = [];
+  for (let d = 1; d <= 40; d++) {
+    if (list(a, d, 45)) withAttributes.push(d);
+    else for (let i = 0; i < 45; i++) a.lookedUp(d);
+    clock += 5;
+  }
+  t.true(withAttributes.length >= 32, `only ${withAttributes.length} of 40 directories had attributes`);
+  t.deepEqual(withAttributes, withAttributes.length ? Array.from({ length: withAttributes.length }, (_, i) => 41 - withAttributes.length + i) : []);
+});
