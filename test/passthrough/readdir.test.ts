@@ -109,3 +109,54 @@ test('readdir() of an emptied directory still has "." and ".."', (t) => {
   const h = pfs.opendir(rootCtx, d, 0);
   t.deepEqual(names(listAll(pfs, d, h.fh, 4096)), ['.', '..']);
 });
+
+test('without a handle (fh 0, as the kernel lists once OPENDIR got ENOSYS) a directory lists by nodeid', (t) => {
+  const { pfs, host } = makeShare(t);
+  fs.mkdirSync(host('big'));
+  const expected = ['.', '..'];
+  for (let i = 0; i < 700; i++) {
+    fs.writeFileSync(host(`big/f${i}`), '');
+    expected.push(`f${i}`);
+  }
+  expected.sort();
+  const big = walk(pfs, 'big');
+  const before = openFdCount();
+  t.deepEqual(names(listAll(pfs, big, 0, 4096)), expected, 'pages through the whole directory');
+  t.is(openFdCount(), before, 'the listing fd is closed at the end of the directory');
+  t.deepEqual(names(listAll(pfs, big, 0, 1)), expected, 'one entry per reply');
+  const first = pfs.readdir(rootCtx, big, 0, 0, 4096);
+  t.is(openFdCount(), before + 1, 'an unfinished listing keeps its fd');
+  const rest = listAll(pfs, FUSE_ROOT_ID, 0, 4096);
+  t.true(names(rest).includes('big'), 'another directory listed meanwhile');
+  const resumed = pfs.readdir(rootCtx, big, 0, first[first.length - 1].nextOffset, 4096);
+  t.is(resumed[0].nextOffset, first[first.length - 1].nextOffset + 1, 'resumes after the last cookie');
+  t.notThrows(() => pfs.fsyncdir(rootCtx, big, 0, false));
+  throwsErrno(t, () => pfs.readdir(rootCtx, walk(pfs, 'big/f1'), 0, 0, 4096), 'ENOTDIR', 'a file');
+  pfs.destroy();
+  t.true(openFdCount() < before, 'destroy() closes unfinished listings with everything else');
+});
+
+test('a listing evicted from the cache of open listings resumes from its cookie', (t) => {
+  const { pfs, host } = makeShare(t);
+  for (let d = 0; d < 70; d++) {
+    fs.mkdirSync(host(`d${d}`));
+    for (let i = 0; i < 200; i++) fs.writeFileSync(host(`d${d}/e${i}`), '');
+  }
+  const dirs = Array.from({ length: 70 }, (_, d) => walk(pfs, `d${d}`));
+  const before = openFdCount();
+  const firstPages = dirs.map((n) => pfs.readdir(rootCtx, n, 0, 0, 512));
+  t.true(openFdCount() - before <= 64, 'at most 64 unfinished listings hold an fd');
+  for (let d = 0; d < 70; d++) {
+    const all = [...firstPages[d]];
+    let offset = all[all.length - 1].nextOffset;
+    for (;;) {
+      const batch = pfs.readdir(rootCtx, dirs[d], 0, offset, 4096);
+      if (batch.length === 0) break;
+      all.push(...batch);
+      offset = batch[batch.length - 1].nextOffset;
+    }
+    t.is(all.length, 202, `d${d}`);
+    t.is(new Set(all.map((e) => e.name.toString())).size, 202, `d${d}: no name twice`);
+  }
+  t.is(openFdCount(), before, 'every listing fd closed at the end of its directory');
+});

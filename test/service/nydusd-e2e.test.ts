@@ -77,6 +77,33 @@ e2e('with FUSE kernel passthrough the kernel reads open files itself; --no-kerne
   }
 });
 
+/** Requests per opcode (name -> { count, errors }) the daemon has answered, from GetMetrics. */
+async function opcodeCounts(d: Awaited<ReturnType<typeof startNydusd>>): Promise<Map<string, { count: number; errors: number }>> {
+  const metrics = await d.client.call<{ filesystems: Record<string, any>[] }>('GetMetrics');
+  const session = metrics.filesystems.find((fs) => fs.mountpoint === '')!;
+  return new Map(session.opcodes.map((op: { opcode: string; count: string; errors: string }) =>
+    [op.opcode.replace(/^FUSE_OPCODE_/, ''), { count: Number(op.count), errors: Number(op.errors) }]));
+}
+
+e2e('directories are listed without OPENDIR/RELEASEDIR round trips and listings follow changes', async (t) => {
+  const d = await startNydusd(t, ['--writable']);
+  await d.waitState('DAEMON_STATE_RUNNING');
+  for (let i = 0; i < 30; i++) fs.mkdirSync(path.join(d.shared, `dir-${i}`), { recursive: true });
+  for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(d.shared, `dir-${i}`, 'f'), `${i}`);
+  const listing = (dir: string) => fs.readdirSync(dir).sort();
+  for (let i = 0; i < 30; i++) t.deepEqual(listing(path.join(d.mnt, `dir-${i}`)), ['f']);
+  fs.writeFileSync(path.join(d.mnt, 'dir-0', 'made-through-the-mount'), '');
+  t.deepEqual(listing(path.join(d.mnt, 'dir-0')), ['f', 'made-through-the-mount'], 'a change through the mount shows at once');
+  fs.writeFileSync(path.join(d.shared, 'dir-1', 'made-on-the-host'), '');
+  await sleep(1100); // the attribute timeout: then the kernel sees the directory's new mtime and drops its cached listing
+  t.deepEqual(listing(path.join(d.mnt, 'dir-1')), ['f', 'made-on-the-host'], 'a change on the host shows after the attribute timeout');
+  const counts = await opcodeCounts(d);
+  const opendir = counts.get('OPENDIR') ?? { count: 0, errors: 0 };
+  t.true(opendir.count <= 1 && opendir.errors === opendir.count, `OPENDIR answered ENOSYS once at most (${JSON.stringify(opendir)})`);
+  t.is(counts.get('RELEASEDIR')?.count ?? 0, 0, 'no RELEASEDIR');
+  t.true((counts.get('READDIRPLUS')?.count ?? 0) + (counts.get('READDIR')?.count ?? 0) >= 31, 'the listings reached the daemon');
+});
+
 /** The mount's readahead window, from its backing device info in sysfs. */
 function readAheadKb(mnt: string): number {
   const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === mnt).pop();

@@ -181,8 +181,12 @@ export interface FileSystem {
   copyFileRange?(ctx: RequestContext, nodeidIn: number, fhIn: number, offIn: number,
     nodeidOut: number, fhOut: number, offOut: number, len: number, flags: number): R<number>;
 
+  /** Not called by the VFS, which lists every directory without a handle (see readdir). */
   opendir?(ctx: RequestContext, nodeid: number, flags: number): R<OpenReply>;
-  /** Entries from `offset` (0 = start, else a nextOffset given earlier); `size` is the reply buffer size, a hint. */
+  /**
+   * Entries from `offset` (0 = start, else a nextOffset given earlier); `size` is the reply buffer size, a hint.
+   * `fh` is 0 (no OPENDIR: the kernel lists directories by nodeid), unless a predecessor's state carried the handle.
+   */
   readdir?(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): R<DirEntry[]>;
   /**
    * The Entry for a name readdir() just listed, counted as a lookup exactly like lookup(parent, e.name). A

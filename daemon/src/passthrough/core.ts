@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import { Entry, FOPEN_NOFLUSH, FUSE_ROOT_ID, OpenReply } from '../fs/filesystem';
 import { E, FsError } from '../fs/errno';
 import { native, AT_FDCWD, O_DIRECTORY, O_PATH } from '../native';
+import { DirListings } from './dir-listings';
 import { HandleTable } from './handle-table';
 import { statFd } from './host';
 import { InodeEntry, InodeTable } from './inode-table';
@@ -26,6 +27,8 @@ export class PassthroughCore {
   readonly entryTimeout: number;
   readonly attrTimeout: number;
   readonly kernelIo = new KernelIo();
+  /** Listings of directories read without a handle (READDIR with fh 0). */
+  readonly listings = new DirListings();
 
   constructor(
     readonly opts: PassthroughOptions,
@@ -89,6 +92,7 @@ export class PassthroughCore {
   }
 
   closeAll(): void {
+    this.listings.closeAll();
     this.handles.closeAll();
     this.inodes.closeAll();
   }

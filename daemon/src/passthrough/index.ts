@@ -204,16 +204,16 @@ export class PassthroughFs implements FileSystem {
     return dirOps.opendir(this.core, nodeid);
   }
 
-  readdir(_ctx: RequestContext, _nodeid: number, fh: number, offset: number, size: number): DirEntry[] {
-    return dirOps.readdir(this.core, fh, offset, size);
+  readdir(_ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): DirEntry[] {
+    return dirOps.readdir(this.core, nodeid, fh, offset, size);
   }
 
   releasedir(_ctx: RequestContext, _nodeid: number, fh: number): void {
     dirOps.releasedir(this.core, fh);
   }
 
-  fsyncdir(_ctx: RequestContext, _nodeid: number, fh: number, datasync: boolean): void {
-    dirOps.fsyncdir(this.core, fh, datasync);
+  fsyncdir(_ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void {
+    dirOps.fsyncdir(this.core, nodeid, fh, datasync);
   }
 
   getxattr(_ctx: RequestContext, nodeid: number, name: Buffer, size: number): Buffer | number {

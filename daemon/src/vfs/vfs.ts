@@ -3,7 +3,8 @@
  * ("/" or a sub-path such as "/sub" or "/a/b"). It implements FileSystem itself: every call is routed to the
  * instance owning the nodeid, with nodeids and st_ino translated (see nodeid-space.ts). Mount indexes grow
  * and are never reused, so a nodeid the kernel still holds can never reach a different instance's files.
- * Unmounting an instance that has open files or directories is refused with EBUSY, as the kernel does.
+ * Unmounting an instance that has open files is refused with EBUSY, as the kernel does (directories are
+ * listed without handles: see readdir()).
  */
 import { E, FsError } from '../fs/errno';
 import { optionalOp } from '../fs/optional-op';
@@ -361,12 +362,9 @@ export class Vfs implements FileSystem {
     return call(inst.fs, 'copyFileRange')(ctx, la, fhIn, offIn, lb, fhOut, offOut, len, flags);
   }
 
-  opendir(ctx: RequestContext, nodeid: number, flags: number): R<OpenReply> {
-    const { inst, local } = this.route(nodeid);
-    if (!inst) return { fh: 0, openFlags: 0 };
-    if (!inst.fs.opendir) return { fh: 0, openFlags: 0 };
-    return then(inst.fs.opendir(ctx, local, flags), (o) => { inst.openHandles++; return o; });
-  }
+  // No opendir(): the server answers OPENDIR with ENOSYS, after which the kernel sends no OPENDIR or RELEASEDIR on
+  // this connection and caches listings itself (FUSE_NO_OPENDIR_SUPPORT). Every backend lists a directory by its
+  // nodeid with fh 0; directory handles exist only when a predecessor daemon's state carried them.
 
   readdir(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): R<DirEntry[]> {
     const { inst, local } = this.route(nodeid);

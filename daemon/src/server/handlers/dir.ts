@@ -50,7 +50,7 @@ function packNamesOnly(entries: DirEntry[], size: number): { data: Buffer; names
   for (const e of entries) {
     const rec = direntSize(e.name.length, true);
     if (used + rec > size) break;
-    encodeEntryOut(out, used, NEGATIVE_ENTRY);
+    out.fill(0, used, used + ENTRY_OUT_SIZE); // an all-zero entry_out: nodeid 0, nothing to instantiate
     used += ENTRY_OUT_SIZE;
     used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
     if (e.type !== DT_DIR) names++;

@@ -1,0 +1,68 @@
+/**
+ * Directory listings by inode, for READDIR without an open handle. The daemon answers OPENDIR with ENOSYS, after
+ * which the kernel sends no OPENDIR or RELEASEDIR on the connection at all (FUSE_NO_OPENDIR_SUPPORT) and caches
+ * listings itself: READDIR then names the directory by nodeid, with fh 0.
+ *
+ * A listing keeps its own directory fd and DirCursor while it is being read, and is closed at the end of the
+ * directory, when the nodeid has come to mean another inode, on closeAll(), or (past `capacity` listings) least
+ * recently used first. Cookies are the cursor's sequence numbers, so a listing opened afresh (after an eviction,
+ * or in a successor daemon after a handover) serves any cookie by reading forward to it.
+ */
+import { DirEntry } from '../fs/filesystem';
+import { check } from '../fs/errno';
+import { native, O_CLOEXEC, O_DIRECTORY } from '../native';
+import { DirCursor } from './dir-cursor';
+import { InodeEntry } from './inode-table';
+
+const O_RDONLY = 0;
+
+interface Listing {
+  inode: InodeEntry;
+  fd: number;
+  cursor: DirCursor;
+}
+
+export class DirListings {
+  private readonly listings = new Map<number, Listing>();
+
+  constructor(private readonly capacity = 64) {}
+
+  get size(): number {
+    return this.listings.size;
+  }
+
+  /** Entries of directory `inode` after cookie `offset` that fit in `size` bytes; [] at the end (which closes it). */
+  read(inode: InodeEntry, offset: number, size: number): DirEntry[] {
+    const listing = this.listingOf(inode);
+    const entries = listing.cursor.read(offset, size);
+    if (entries.length === 0) this.close(inode.nodeid);
+    return entries;
+  }
+
+  closeAll(): void {
+    for (const nodeid of [...this.listings.keys()]) this.close(nodeid);
+  }
+
+  private listingOf(inode: InodeEntry): Listing {
+    const known = this.listings.get(inode.nodeid);
+    if (known && known.inode === inode) {
+      this.listings.delete(inode.nodeid); // most recently used last
+      this.listings.set(inode.nodeid, known);
+      return known;
+    }
+    if (known) this.close(inode.nodeid);
+    // "." of the inode's O_PATH fd: the directory itself, whatever its name is now.
+    const fd = check(native.openat(inode.fd, '.', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), 'open directory');
+    const listing = { inode, fd, cursor: new DirCursor(fd) };
+    this.listings.set(inode.nodeid, listing);
+    if (this.listings.size > this.capacity) this.close(this.listings.keys().next().value!);
+    return listing;
+  }
+
+  private close(nodeid: number): void {
+    const listing = this.listings.get(nodeid);
+    if (!listing) return;
+    this.listings.delete(nodeid);
+    native.close(listing.fd);
+  }
+}
