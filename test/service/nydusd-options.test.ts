@@ -3,7 +3,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseNydusdArgs, UsageError } from '../../daemon/src/service/nydusd-options';
+import { DEFAULT_BUSY_POLL_US, parseNydusdArgs, UsageError } from '../../daemon/src/service/nydusd-options';
 
 const NYDUSD = path.resolve(__dirname, '../../daemon/src/cli/nydusd.js');
 
@@ -108,5 +108,15 @@ test('--read-ahead-kb takes 0..65536 and --no-kernel-passthrough turns kernel pa
   t.false(run([...base, '--no-kernel-passthrough']).kernelPassthrough);
   for (const bad of ['-1', '1.5', 'lots', '65537']) {
     t.throws(() => run([...base, `--read-ahead-kb=${bad}`]), { instanceOf: UsageError, message: /--read-ahead-kb must be an integer/ });
+  }
+});
+
+test('--busy-poll-us takes 0..1000 and defaults to DEFAULT_BUSY_POLL_US', (t) => {
+  const base = ['--mountpoint', '/m', '--shared-dir', '/srv'];
+  t.is(run(base).busyPollUs, DEFAULT_BUSY_POLL_US);
+  t.is(run([...base, '--busy-poll-us', '0']).busyPollUs, 0);
+  t.is(run([...base, '--busy-poll-us=200']).busyPollUs, 200);
+  for (const bad of ['-1', '2.5', 'some', '1001']) {
+    t.throws(() => run([...base, `--busy-poll-us=${bad}`]), { instanceOf: UsageError, message: /--busy-poll-us must be an integer from 0 to 1000/ });
   }
 });
