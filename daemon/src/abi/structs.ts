@@ -186,7 +186,7 @@ export function encodeDirent(b: Buffer, off: number, ino: number, next: number, 
   b.writeUInt32LE(name.length, off + 16);
   b.writeUInt32LE(type, off + 20);
   name.copy(b, off + 24);
-  b.fill(0, off + 24 + name.length, off + size);
+  for (let i = off + 24 + name.length; i < off + size; i++) b[i] = 0; // at most 7 bytes: cheaper than fill()
   return size;
 }
 

@@ -63,24 +63,26 @@ export class DirCursor {
   private fill(): boolean {
     const n = check(native.getdents(this.fd, getdentsBuffer), 'getdents');
     if (n === 0) return false;
-    for (const entry of parseDirents(getdentsBuffer.subarray(0, n))) {
-      this.pending.push({ ...entry, nextOffset: ++this.consumed });
-    }
+    // One copy of the batch; names are views into it.
+    this.consumed = parseDirents(Buffer.from(getdentsBuffer.subarray(0, n)), this.consumed, this.pending);
     return true;
   }
 }
 
-/** Decodes linux_dirent64 records: ino u64, off i64, reclen u16, type u8, name NUL-terminated. */
-export function parseDirents(buf: Buffer): Omit<DirEntry, 'nextOffset'>[] {
-  const out: Omit<DirEntry, 'nextOffset'>[] = [];
+/**
+ * Decodes linux_dirent64 records (ino u64, off i64, reclen u16, type u8, name NUL-terminated) into `out`, numbering
+ * them from `cookie` + 1; returns the last cookie. Names are views into `buf`.
+ */
+export function parseDirents(buf: Buffer, cookie: number, out: DirEntry[]): number {
   let pos = 0;
   while (pos + 19 <= buf.length) {
     const reclen = buf.readUInt16LE(pos + 16);
     if (reclen < 20 || pos + reclen > buf.length) throw new Error(`corrupt dirent record at ${pos}`);
     const nameEnd = buf.indexOf(0, pos + 19);
-    const name = Buffer.from(buf.subarray(pos + 19, nameEnd < 0 || nameEnd > pos + reclen ? pos + reclen : nameEnd));
-    out.push({ ino: Number(buf.readBigUInt64LE(pos)), type: buf[pos + 18], name });
+    const name = buf.subarray(pos + 19, nameEnd < 0 || nameEnd > pos + reclen ? pos + reclen : nameEnd);
+    const ino = buf.readUInt32LE(pos) + buf.readUInt32LE(pos + 4) * 0x100000000;
+    out.push({ ino, nextOffset: ++cookie, type: buf[pos + 18], name });
     pos += reclen;
   }
-  return out;
+  return cookie;
 }

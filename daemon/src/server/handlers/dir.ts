@@ -44,18 +44,22 @@ const DT_DIR = 4;
  * the non-directories sent, the ReaddirplusAdvisor's unit.
  */
 function packNamesOnly(entries: DirEntry[], size: number): { data: Buffer; names: number } {
-  const out = Buffer.allocUnsafe(size);
   let used = 0;
-  let names = 0;
   for (const e of entries) {
     const rec = direntSize(e.name.length, true);
     if (used + rec > size) break;
-    out.fill(0, used, used + ENTRY_OUT_SIZE); // an all-zero entry_out: nodeid 0, nothing to instantiate
+    used += rec;
+  }
+  const out = Buffer.alloc(used); // zeroed: every entry_out is all zeros (nodeid 0, nothing to instantiate)
+  used = 0;
+  let names = 0;
+  for (const e of entries) {
+    if (used >= out.length) break;
     used += ENTRY_OUT_SIZE;
     used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
     if (e.type !== DT_DIR) names++;
   }
-  return { data: out.subarray(0, used), names };
+  return { data: out, names };
 }
 
 async function packPlus(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number) {
