@@ -51,6 +51,7 @@ export class FuseSession {
     this.initState = init;
     const size = readBufferSize(init ? init.maxWrite : (initOptions.maxPages || 256) * 4096);
     this.channel = new FuseChannel(fd, size, (msg) => this.dispatcher?.dispatch(msg), (errno) => this.connectionEnded(errno));
+    this.channel.repliesPending = () => (this.dispatcher?.inFlightCount ?? 0) > 0;
   }
 
   static async mount(opts: SessionMountOptions): Promise<FuseSession> {

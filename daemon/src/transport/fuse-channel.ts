@@ -17,6 +17,9 @@ export class FuseChannel {
   private closed = false;
   /** Keep polling briefly when the queue runs dry (undefined: sleep in epoll at once). */
   busyPoll: BusyPoll | undefined;
+  /** Whether requests read so far still wait for their replies (set by the session). */
+  repliesPending: () => boolean = () => false;
+  private pollDeferred = false;
 
   constructor(
     readonly fd: number,
@@ -64,14 +67,17 @@ export class FuseChannel {
     }
   }
 
-  private drainReadable(): void {
-    this.busyPoll?.woken(process.hrtime.bigint());
+  /** `fromEpoll`: woken by readiness (not by a deferred poll, see whenDry). */
+  private drainReadable(fromEpoll = true): void {
+    if (fromEpoll) this.busyPoll?.woken(process.hrtime.bigint());
+    let handled = 0;
     for (let i = 0; i < BATCH && this.poll; i++) {
       let n = native.read(this.fd, this.buf, 0, this.buf.length);
-      if (n === -E.EAGAIN && this.busyPoll) n = this.pollBriefly(this.busyPoll);
+      if (n === -E.EAGAIN && this.busyPoll) n = this.whenDry(this.busyPoll, handled > 0);
       if (n > 0) {
         const msg = Buffer.allocUnsafe(n);
         this.buf.copy(msg, 0, 0, n);
+        handled++;
         this.onMessage(msg);
         continue;
       }
@@ -84,7 +90,28 @@ export class FuseChannel {
     }
   }
 
-  /** The queue is empty: polls for the busy-poll window, then (nothing came) records that the reader sleeps. */
+  /**
+   * The queue is empty: poll for the busy-poll window, but only once every reply is out. A handler whose reply
+   * waits for a promise would otherwise be held up by the poll: then the poll runs right after this turn of the
+   * event loop (when `mayDefer`, i.e. this drain handled something), or not at all.
+   */
+  private whenDry(busyPoll: BusyPoll, mayDefer: boolean): number {
+    if (!this.repliesPending()) return this.pollBriefly(busyPoll);
+    if (mayDefer) this.pollAfterReplies();
+    else busyPoll.sleeping(process.hrtime.bigint());
+    return -E.EAGAIN;
+  }
+
+  private pollAfterReplies(): void {
+    if (this.pollDeferred) return;
+    this.pollDeferred = true;
+    setImmediate(() => {
+      this.pollDeferred = false;
+      if (this.poll) this.drainReadable(false);
+    });
+  }
+
+  /** Polls for the busy-poll window; when nothing came, records that the reader goes to sleep. */
   private pollBriefly(busyPoll: BusyPoll): number {
     const windowUs = busyPoll.windowUs;
     const n = windowUs > 0 ? native.readSpin(this.fd, this.buf, 0, this.buf.length, windowUs) : -E.EAGAIN;
