@@ -35,6 +35,9 @@ export interface DaemonOptions {
   busyPollUs?: number;
 }
 
+/** How long a successor waits after Start before pushing its full state to the supervisor. */
+const SUCCESSOR_PUSH_DELAY_MS = 100;
+
 export interface DieEvent {
   /** false after Exit: the mount stays for a successor. */
   unmounted: boolean;
@@ -243,10 +246,15 @@ export class Daemon extends EventEmitter {
         } catch (err) {
           throw wrapError('StartService', 'Cannot start serving', err);
         }
-        // With a supervisor, state goes out once the kernel's INIT has been answered, never before.
+        // With a supervisor, state goes out once the kernel's INIT has been answered, never before. A successor's
+        // supervisor already holds the state it restored (changes since travel as deltas): its full push waits a
+        // little, so that capturing and encoding it does not hold up the requests queued during the handover.
         if (this.supervisor) {
           session.waitInit().then(
-            () => this.stateChanged('init'),
+            () => {
+              if (this.upgrade) setTimeout(() => this.stateChanged('init'), SUCCESSOR_PUSH_DELAY_MS);
+              else this.stateChanged('init');
+            },
             (err: unknown) => this.logger.warn('FUSE INIT did not complete', { err }),
           );
         }
