@@ -14,10 +14,8 @@ import { ResultJournal } from './journal';
 import { SupervisorLink } from './link';
 import { restoreHandover } from './restore';
 import { TableTracker } from './table-tracker';
-import { encodeMessage, prepareAllTypes } from './proto';
-import { decodeHandover, encodeHandover } from './state-codec';
-import type { HandoverState } from './state-types';
 import { watchVfs } from './vfs-watch';
+import { warmUp } from './warm-up';
 import { guardResends, retireIntents, takeOpenIntents } from './resend-guard';
 
 /** How long a successor lets inherited intents answer resent requests. */
@@ -62,9 +60,14 @@ export class SupervisorUpgradeManager implements UpgradeManager {
       capture: () => this.capture(),
     });
     this.link.start();
-    // A successor is started early and then waits: load and exercise the handover code now, so that the
-    // takeover itself does not pay for parsing protos and cold code.
-    setImmediate(() => warmUp(options.id));
+    // A successor is started early and then waits: exercise the takeover's code now (see warm-up.ts).
+    setImmediate(() => {
+      try {
+        warmUp(options.id);
+      } catch (err) {
+        options.logger.warn('warming up the takeover code failed', { error: (err as Error).message });
+      }
+    });
   }
 
   /** The journal the dispatcher should consult for resent requests (opened on first use). */
@@ -156,16 +159,6 @@ export class SupervisorUpgradeManager implements UpgradeManager {
     if (captured) this.tracker.reset(captured.tables);
     return captured;
   }
-}
-
-function warmUp(daemonId: string): void {
-  prepareAllTypes();
-  const state: HandoverState = {
-    daemonId, argv: [], binary: '', apiSock: '', pid: process.pid, sequence: 0, createdUnixMs: Date.now(), fuse: null, mounts: [],
-    vfsNextIndex: 1, vfsNamespace: { nextNodeid: 2, nodes: [] }, filesystems: [], fds: [], mountpoint: '', journalPath: '',
-  };
-  for (let i = 0; i < 20; i++) decodeHandover(encodeHandover(state));
-  encodeMessage('StateDelta', { vfsIndex: 1, sequence: 1, nodes: [], removedNodes: [], handles: [], removedHandles: [], nextNodeid: 2, nextFh: 1 });
 }
 
 export function createUpgradeManager(options: UpgradeManagerOptions): SupervisorUpgradeManager {
