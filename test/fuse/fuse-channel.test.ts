@@ -25,6 +25,19 @@ function openWindow(): BusyPoll {
   return poll;
 }
 
+/** Notes 'poll' in `events` whenever the channel busy-polls; the test's teardown undoes that and closes the channel. */
+function recordPolls(t: { teardown(fn: () => void): void }, channel: FuseChannel, events: string[]): void {
+  const readSpin = native.readSpin;
+  native.readSpin = (fd, buf, off, len, us) => {
+    events.push('poll');
+    return readSpin(fd, buf, off, len, us);
+  };
+  t.teardown(() => {
+    native.readSpin = readSpin;
+    channel.close();
+  });
+}
+
 const turn = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 test.serial('the reader polls only once the reply of an asynchronous handler is out', async (t) => {
@@ -41,15 +54,7 @@ test.serial('the reader polls only once the reply of an asynchronous handler is 
   }, () => events.push('end'));
   channel.busyPoll = openWindow();
   channel.repliesPending = () => pending > 0;
-  const readSpin = native.readSpin;
-  native.readSpin = (rfd, buf, off, len, us) => {
-    events.push('poll');
-    return readSpin(rfd, buf, off, len, us);
-  };
-  t.teardown(() => {
-    native.readSpin = readSpin;
-    channel.close();
-  });
+  recordPolls(t, channel, events);
   channel.start();
   fs.writeSync(fd, Buffer.from('one request'));
   await turn();
@@ -61,15 +66,7 @@ test.serial('with synchronous replies the reader polls at once, and not at all w
   const events: string[] = [];
   const channel = new FuseChannel(fd, 8192, () => events.push('request+reply'), () => events.push('end'));
   channel.busyPoll = openWindow();
-  const readSpin = native.readSpin;
-  native.readSpin = (rfd, buf, off, len, us) => {
-    events.push('poll');
-    return readSpin(rfd, buf, off, len, us);
-  };
-  t.teardown(() => {
-    native.readSpin = readSpin;
-    channel.close();
-  });
+  recordPolls(t, channel, events);
   channel.start();
   fs.writeSync(fd, Buffer.from('one request'));
   await turn();
