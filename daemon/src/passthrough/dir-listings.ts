@@ -9,12 +9,10 @@
  * or in a successor daemon after a handover) serves any cookie by reading forward to it.
  */
 import { DirEntry } from '../fs/filesystem';
-import { check } from '../fs/errno';
-import { native, O_CLOEXEC, O_DIRECTORY } from '../native';
+import { native } from '../native';
 import { DirCursor } from './dir-cursor';
+import { openDirectory } from './host';
 import { InodeEntry } from './inode-table';
-
-const O_RDONLY = 0;
 
 interface Listing {
   inode: InodeEntry;
@@ -51,8 +49,7 @@ export class DirListings {
       return known;
     }
     if (known) this.close(inode.nodeid);
-    // "." of the inode's O_PATH fd: the directory itself, whatever its name is now.
-    const fd = check(native.openat(inode.fd, '.', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), 'open directory');
+    const fd = openDirectory(inode.fd);
     const listing = { inode, fd, cursor: new DirCursor(fd) };
     this.listings.set(inode.nodeid, listing);
     if (this.listings.size > this.capacity) this.close(this.listings.keys().next().value!);

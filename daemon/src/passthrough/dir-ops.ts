@@ -6,13 +6,14 @@
  */
 import { DirEntry, OpenReply } from '../fs/filesystem';
 import { check } from '../fs/errno';
-import { native, O_CLOEXEC, O_DIRECTORY } from '../native';
+import { native, O_DIRECTORY } from '../native';
 import { PassthroughCore } from './core';
+import { openDirectory } from './host';
 
 const O_RDONLY = 0;
 
 export function opendir(core: PassthroughCore, nodeid: number): OpenReply {
-  const fd = reopenDir(core, nodeid);
+  const fd = openDirectory(core.inodes.get(nodeid).fd);
   return { fh: core.handles.add(nodeid, fd, O_RDONLY | O_DIRECTORY, 'dir').fh, openFlags: 0 };
 }
 
@@ -33,15 +34,10 @@ export function fsyncdir(core: PassthroughCore, nodeid: number, fh: number, data
     check(native.fsync(core.handles.get(fh, 'dir').fd, datasync ? 1 : 0), 'fsync');
     return;
   }
-  const fd = reopenDir(core, nodeid);
+  const fd = openDirectory(core.inodes.get(nodeid).fd);
   try {
     check(native.fsync(fd, datasync ? 1 : 0), 'fsync');
   } finally {
     native.close(fd);
   }
-}
-
-/** A readable fd of directory `nodeid` ("." of its O_PATH fd); ENOTDIR for anything else. */
-function reopenDir(core: PassthroughCore, nodeid: number): number {
-  return check(native.openat(core.inodes.get(nodeid).fd, '.', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), 'open directory');
 }

@@ -5,7 +5,9 @@
  */
 import { Attr } from '../fs/filesystem';
 import { E, FsError, check } from '../fs/errno';
-import { native, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_NOFOLLOW, O_PATH, procFdPath } from '../native';
+import { native, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, procFdPath } from '../native';
+
+const O_RDONLY = 0;
 
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
@@ -61,6 +63,14 @@ export function fileType(mode: number): number {
  */
 export function reopen(pathFd: number, flags: number): number {
   return check(native.openat(AT_FDCWD, procFdPath(pathFd), flags, 0), 'reopen');
+}
+
+/**
+ * Opens the directory behind an O_PATH fd for listing: "." relative to the fd is the directory itself, whatever
+ * its name is now (cheaper than reopen()'s /proc walk). ENOTDIR for anything but a directory.
+ */
+export function openDirectory(pathFd: number): number {
+  return check(native.openat(pathFd, '.', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), 'open directory');
 }
 
 /** Opens `name` inside the directory `dirFd` as an O_PATH fd of the entry itself (never following it). */
