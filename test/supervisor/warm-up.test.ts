@@ -8,8 +8,8 @@ const scratchDirs = () => fs.readdirSync(os.tmpdir()).filter((name) => name.star
 
 test('the takeover warm-up runs the restore path on a scratch tree and leaves no fd or directory behind', (t) => {
   const before = { fds: openFdCount(), dirs: scratchDirs() };
-  warmUp('warm-up-test');
-  warmUp('warm-up-test');
+  warmUp('warm-up-test', true);
+  warmUp('warm-up-test', true);
   t.is(openFdCount(), before.fds);
   t.deepEqual(scratchDirs(), before.dirs);
 });

@@ -28,6 +28,7 @@ function upgradeManagerFor(options: NydusdOptions): UpgradeManager {
     failoverPolicy: options.failoverPolicy,
     logger: createLogger('upgrade'),
     apiSock: options.apisock,
+    successor: options.upgrade,
   });
 }
 

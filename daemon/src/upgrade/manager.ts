@@ -28,6 +28,8 @@ export interface UpgradeManagerOptions {
   logger: Logger;
   /** Defaults to the --apisock flag of this process. */
   apiSock?: string;
+  /** Started with --upgrade: it will take a mount over, so it rehearses the restore while it waits. */
+  successor?: boolean;
 }
 
 function flagValue(name: string): string {
@@ -63,7 +65,7 @@ export class SupervisorUpgradeManager implements UpgradeManager {
     // A successor is started early and then waits: exercise the takeover's code now (see warm-up.ts).
     setImmediate(() => {
       try {
-        warmUp(options.id);
+        warmUp(options.id, options.successor === true);
       } catch (err) {
         options.logger.warn('warming up the takeover code failed', { error: (err as Error).message });
       }

@@ -17,7 +17,8 @@ import { decodeHandover, encodeHandover } from './state-codec';
 import type { HandoverState } from './state-types';
 import { TableTracker } from './table-tracker';
 
-export function warmUp(daemonId: string): void {
+/** `restore`: also rehearse a passthrough_fs restore (for a successor, which will run one). */
+export function warmUp(daemonId: string, restore: boolean): void {
   prepareAllTypes();
   const state: HandoverState = {
     daemonId, argv: [], binary: '', apiSock: '', pid: process.pid, sequence: 0, createdUnixMs: Date.now(), fuse: null, mounts: [],
@@ -25,7 +26,7 @@ export function warmUp(daemonId: string): void {
   };
   for (let i = 0; i < 20; i++) decodeHandover(encodeHandover(state));
   encodeMessage('StateDelta', { vfsIndex: 1, sequence: 1, nodes: [], removedNodes: [], handles: [], removedHandles: [], nextNodeid: 2, nextFh: 1 });
-  warmUpPassthroughRestore();
+  if (restore) warmUpPassthroughRestore();
 }
 
 /** Exports a scratch passthrough_fs with one looked-up and opened file, and restores a copy of it. */
