@@ -8,7 +8,9 @@
  */
 type Method = (...args: unknown[]) => unknown;
 
-const IMMEDIATE = ['lookup', 'symlink', 'mknod', 'mkdir', 'link', 'create', 'open', 'opendir', 'release', 'releasedir', 'readdir', 'unlink', 'rmdir', 'rename'];
+// Not readdir: listings hold no handle (see dir-listings.ts), and a restored directory handle is rewound to its
+// start anyway (restore.ts), so its cursor position need not reach the supervisor.
+const IMMEDIATE = ['lookup', 'symlink', 'mknod', 'mkdir', 'link', 'create', 'open', 'release', 'releasedir', 'unlink', 'rmdir', 'rename'];
 const LATER = ['forget'];
 const INSTALLED = Symbol('nydus.handover.watch');
 
