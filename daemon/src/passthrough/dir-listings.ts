@@ -4,8 +4,8 @@
  * listings itself: READDIR then names the directory by nodeid, with fh 0.
  *
  * A listing keeps its own directory fd and DirCursor while it is being read, and is closed at the end of the
- * directory, when the nodeid has come to mean another inode, on closeAll(), or (past `capacity` listings) least
- * recently used first. Cookies are the cursor's sequence numbers, so a listing opened afresh (after an eviction,
+ * directory, on closeAll(), or (past `capacity` listings) least recently used first. Nodeids are never reused,
+ * so a nodeid always names the directory its listing was opened for. Cookies are the cursor's sequence numbers, so a listing opened afresh (after an eviction,
  * or in a successor daemon after a handover) serves any cookie by reading forward to it.
  */
 import { DirEntry } from '../fs/filesystem';
@@ -15,7 +15,6 @@ import { openDirectory } from './host';
 import { InodeEntry } from './inode-table';
 
 interface Listing {
-  inode: InodeEntry;
   fd: number;
   cursor: DirCursor;
 }
@@ -24,10 +23,6 @@ export class DirListings {
   private readonly listings = new Map<number, Listing>();
 
   constructor(private readonly capacity = 64) {}
-
-  get size(): number {
-    return this.listings.size;
-  }
 
   /** Entries of directory `inode` after cookie `offset` that fit in `size` bytes; [] at the end (which closes it). */
   read(inode: InodeEntry, offset: number, size: number): DirEntry[] {
@@ -43,14 +38,13 @@ export class DirListings {
 
   private listingOf(inode: InodeEntry): Listing {
     const known = this.listings.get(inode.nodeid);
-    if (known && known.inode === inode) {
+    if (known) {
       this.listings.delete(inode.nodeid); // most recently used last
       this.listings.set(inode.nodeid, known);
       return known;
     }
-    if (known) this.close(inode.nodeid);
     const fd = openDirectory(inode.fd);
-    const listing = { inode, fd, cursor: new DirCursor(fd) };
+    const listing = { fd, cursor: new DirCursor(fd) };
     this.listings.set(inode.nodeid, listing);
     if (this.listings.size > this.capacity) this.close(this.listings.keys().next().value!);
     return listing;
