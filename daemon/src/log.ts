@@ -1,8 +1,11 @@
 /**
  * Structured logging: one JSON object per line, written to stderr or to a file chosen with
  * `configureLogOutput` (nydusd's --log-file). Levels error < warn < info < debug < trace; the process-wide level
- * can be changed at run time (`setLogLevel`, used by the SetLogLevel gRPC call). It does not buffer, rotate or
- * sample: a line is written synchronously when the event happens, so nothing is lost when the process exits.
+ * can be changed at run time (`setLogLevel`, used by the SetLogLevel gRPC call). It does not rotate or sample.
+ * Lines are written off the event loop (fs.write on the threadpool, one write per burst): a synchronous write to a
+ * file on ext4 can wait for a journal commit, and a daemon in the middle of a handover must not. Whatever is still
+ * queued when the process exits is written synchronously then (`flushLogSync`, run on 'exit'); await `flushLog()`
+ * before process.exit() to have every line written exactly once.
  */
 import * as fs from 'fs';
 
@@ -45,7 +48,9 @@ export function getLogLevel(): LogLevel {
 /** Sends every following line to `path` (appended, created 0600) instead of stderr. */
 export function configureLogOutput(path: string): void {
   const fd = fs.openSync(path, 'a', 0o600);
-  if (outputFd !== 2) fs.closeSync(outputFd);
+  writeSyncQuietly(Buffer.from(queued.join('')));
+  queued.length = 0;
+  if (outputFd !== 2 && !writing) fs.closeSync(outputFd);
   outputFd = fd;
 }
 
@@ -54,6 +59,66 @@ function jsonSafe(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
   return value;
 }
+
+const queued: string[] = [];
+/** The chunk handed to the threadpool and not yet reported written (null: none). */
+let inFlight: Buffer | null = null;
+let writing = false;
+let idleWaiters: Array<() => void> = [];
+
+/** Writes the queued lines in one fs.write, then the ones queued meanwhile, until none is left. */
+function drainQueue(): void {
+  if (queued.length === 0) {
+    writing = false;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+    return;
+  }
+  writing = true;
+  const chunk = Buffer.from(queued.join(''));
+  queued.length = 0;
+  inFlight = chunk;
+  writeAll(outputFd, chunk, 0, () => {
+    inFlight = null;
+    drainQueue();
+  });
+}
+
+function writeAll(fd: number, chunk: Buffer, offset: number, done: () => void): void {
+  fs.write(fd, chunk, offset, chunk.length - offset, null, (err, written) => {
+    // A log line must never take the daemon down (EPIPE, full disk): on error the chunk is dropped.
+    if (!err && offset + written < chunk.length) writeAll(fd, chunk, offset + written, done);
+    else done();
+  });
+}
+
+/**
+ * Writes what is still queued, now, for a process about to exit. A chunk still with the threadpool is written
+ * again first: the process may end before that worker runs, and a line written twice beats a line lost.
+ */
+export function flushLogSync(): void {
+  if (inFlight) writeSyncQuietly(inFlight);
+  inFlight = null;
+  writeSyncQuietly(Buffer.from(queued.join('')));
+  queued.length = 0;
+}
+
+function writeSyncQuietly(chunk: Buffer): void {
+  try {
+    if (chunk.length > 0) fs.writeSync(outputFd, chunk);
+  } catch {
+    // as in writeAll
+  }
+}
+
+/** Resolves once every line logged so far has been written: await it before process.exit(). */
+export function flushLog(): Promise<void> {
+  if (!writing) return Promise.resolve();
+  return new Promise((resolve) => idleWaiters.push(resolve));
+}
+
+process.on('exit', flushLogSync);
 
 function write(level: LogLevel, component: string, msg: string, fields?: Record<string, unknown>): void {
   if (rank[level] > rank[currentLevel]) return;
@@ -64,11 +129,8 @@ function write(level: LogLevel, component: string, msg: string, fields?: Record<
   } catch {
     line = JSON.stringify({ time: record.time, level, component, msg, fields: '<unserializable>' });
   }
-  try {
-    fs.writeSync(outputFd, line + '\n');
-  } catch {
-    // A log line must never take the daemon down (EPIPE, full disk).
-  }
+  queued.push(line + '\n');
+  if (!writing) drainQueue();
 }
 
 export function createLogger(component: string): Logger {

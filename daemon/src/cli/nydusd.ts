@@ -6,7 +6,7 @@
  * a successor), 1 when start-up fails, 2 for bad flags.
  */
 import { startApiServer, ApiServer } from '../api/server';
-import { configureLogOutput, createLogger, setLogLevel } from '../log';
+import { configureLogOutput, createLogger, flushLog, setLogLevel } from '../log';
 import { DEFAULT_INIT_OPTIONS } from '../server/init';
 import { FuseSession } from '../server/session';
 import { createBackendFactory } from '../service/backends';
@@ -66,6 +66,7 @@ async function run(options: NydusdOptions): Promise<void> {
     logger.info('exiting', { code, why });
     upgradeManager.stop?.();
     await api?.close(500).catch(() => undefined);
+    await flushLog();
     process.exit(code);
   };
 
@@ -135,8 +136,9 @@ function main(argv: string[]): void {
   const options = command.options;
   setLogLevel(options.logLevel);
   if (options.logFile) configureLogOutput(options.logFile);
-  run(options).catch((err: unknown) => {
+  run(options).catch(async (err: unknown) => {
     logger.error('start-up failed', { err });
+    await flushLog();
     process.stderr.write(`nydusd: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });

@@ -12,6 +12,7 @@ import { Supervisor } from '../supervisor';
 import { callSupervisor } from '../control-client';
 import type { DaemonStatusView } from '../supervisor';
 import type { HandoverReport } from '../store';
+import { flushLog } from '../../../daemon/src/log';
 
 const USAGE = `usage:
   nydus-supervisor serve --sock SOCK [--state-dir DIR] [--run-dir DIR] [--no-standby]
@@ -84,7 +85,7 @@ async function serve(p: Parsed): Promise<void> {
   const shutdown = (signal: string) => {
     console.error(`nydus-supervisor: ${signal}: closing (supervised daemons keep running)`);
     supervisor.close();
-    process.exit(0);
+    void supervisor.store.flush().then(flushLog).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
