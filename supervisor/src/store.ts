@@ -2,7 +2,7 @@
  * What the supervisor knows per daemon id: the latest handover state (envelope bytes, decoded), the descriptors
  * that came with it, and how the daemon runs (pid, API socket, binary, flags, status, last handover). Replacing a
  * state closes the descriptors it replaces. With a state directory, everything but the descriptors is written
- * to `<dir>/<id>.json` (0600, atomically) so a restarted supervisor still knows its daemons; it then marks their
+ * to `<dir>/<id>.json` (0600, atomically, off the event loop) so a restarted supervisor still knows its daemons; it then marks their
  * descriptors lost until the daemons send them again.
  */
 import * as fs from 'fs';
@@ -13,6 +13,8 @@ import { Logger } from '../../daemon/src/log';
 import { closeAll } from '../../daemon/src/upgrade/channel';
 import type { StateDeltaMessage } from '../../daemon/src/upgrade/table-tracker';
 import { LiveState } from './live-state';
+
+const PERSIST_DELAY_MS = 100;
 
 export type DaemonStatus = 'starting' | 'running' | 'upgrading' | 'failing-over' | 'dead' | 'stopped' | 'unknown';
 
@@ -147,7 +149,8 @@ export class DaemonStore {
     if (!record) return;
     record.live?.close();
     this.records.delete(id);
-    if (this.stateDir) fs.rmSync(this.fileOf(id), { force: true });
+    this.persist(record); // deletes the file, after any write still running
+
   }
 
   closeAllFds(): void {
@@ -157,36 +160,88 @@ export class DaemonStore {
     }
   }
 
-  private readonly persistPending = new Set<string>();
+  /** Records whose new state is written a moment later (see persistSoon). */
+  private readonly persistTimers = new Map<string, NodeJS.Timeout>();
 
   /**
-   * Persists on the next turn of the event loop, once per burst: a state that arrives during a handover is
-   * acknowledged first, and the file (only read after a supervisor restart) follows a moment later.
+   * A state often arrives in the middle of a handover (the old daemon's final one): encoding the record for the
+   * file waits PERSIST_DELAY_MS, so that it does not hold up the next step. The file is only read after a
+   * supervisor restart, and a restarted supervisor asks the daemons for their states again anyway. Only the
+   * first record of a daemon is written at once: without it, a restarted supervisor would not know the daemon.
    */
   private persistSoon(record: DaemonRecord): void {
-    if (!this.stateDir || this.persistPending.has(record.id)) return;
-    this.persistPending.add(record.id);
-    setImmediate(() => {
-      this.persistPending.delete(record.id);
-      if (this.records.get(record.id) === record) this.persist(record);
-    });
+    if (!this.stateDir || this.persistTimers.has(record.id)) return;
+    if (!this.onDisk.has(record.id)) return this.persist(record); // a daemon the file does not know yet: now
+    const timer = setTimeout(() => {
+      this.persistTimers.delete(record.id);
+      this.persist(record);
+    }, PERSIST_DELAY_MS);
+    this.persistTimers.set(record.id, timer.unref());
   }
 
+  /** Ids whose file exists. */
+  private readonly onDisk = new Set<string>();
+
+  /** Per daemon id: the file write in progress, and whether the record changed again meanwhile. */
+  private readonly writes = new Map<string, { running: Promise<void>; again: boolean }>();
+
+  /**
+   * Writes the record's file off the event loop (fs.promises: a synchronous write and rename on ext4 can wait
+   * for a journal commit, and a state arrives in the middle of a handover). One write per id at a time; a change
+   * made meanwhile is written once the running one ends. A removed record's file is deleted instead.
+   */
   persist(record: DaemonRecord): void {
     if (!this.stateDir) return;
+    const pending = this.writes.get(record.id);
+    if (pending) {
+      pending.again = true;
+      return;
+    }
+    const entry = { running: Promise.resolve(), again: false };
+    entry.running = this.writeUntilCurrent(record.id, entry);
+    this.writes.set(record.id, entry);
+  }
+
+  private async writeUntilCurrent(id: string, entry: { again: boolean }): Promise<void> {
+    do {
+      entry.again = false;
+      const record = this.records.get(id);
+      const file = this.fileOf(id);
+      try {
+        if (record) {
+          await this.writeRecord(record, file);
+          this.onDisk.add(id);
+        } else {
+          this.onDisk.delete(id);
+          await fs.promises.rm(file, { force: true });
+        }
+      } catch (err) {
+        this.logger.error('cannot persist daemon record', { id, error: (err as Error).message });
+      }
+    } while (entry.again);
+    this.writes.delete(id);
+  }
+
+  private async writeRecord(record: DaemonRecord, file: string): Promise<void> {
     const data: PersistedRecord = {
       id: record.id, envelope: record.envelope ? record.envelope.toString('base64') : '', pid: record.pid, apiSock: record.apiSock,
       binary: record.binary, args: record.args, status: record.status, lastHandover: record.lastHandover, handovers: record.handovers,
       lastStateAt: record.lastStateAt,
     };
-    const file = this.fileOf(record.id);
     const tmp = `${file}.${process.pid}.tmp`;
-    try {
-      fs.writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
-      fs.renameSync(tmp, file);
-    } catch (err) {
-      this.logger.error('cannot persist daemon record', { id: record.id, error: (err as Error).message });
+    await fs.promises.writeFile(tmp, JSON.stringify(data), { mode: 0o600 });
+    await fs.promises.rename(tmp, file);
+  }
+
+  /** Resolves once every record change made so far is on disk. */
+  async flush(): Promise<void> {
+    for (const [id, timer] of this.persistTimers) {
+      clearTimeout(timer);
+      this.persistTimers.delete(id);
+      const record = this.records.get(id);
+      if (record) this.persist(record);
     }
+    while (this.writes.size > 0) await Promise.all([...this.writes.values()].map((w) => w.running));
   }
 
   /** Reads every persisted record; their descriptors are lost until the daemons send them again. */
@@ -208,6 +263,7 @@ export class DaemonStore {
           record.state = decoded.state;
           record.stateVersion = decoded.version;
         }
+        this.onDisk.add(data.id);
         loaded.push(record);
       } catch (err) {
         this.logger.error('ignoring unreadable daemon record', { file: name, error: (err as Error).message });
