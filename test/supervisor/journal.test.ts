@@ -39,6 +39,25 @@ test('a successor opening the journal finds what its predecessor recorded', (t) 
   first.close();
 });
 
+test('a journal opened early sees what the predecessor wrote since once it reloads', (t) => {
+  const dir = tempDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'early.journal');
+  const predecessor = ResultJournal.open(file, { slots: 64 });
+  predecessor.begin(20n, 35 /* CREATE */, 1, Buffer.from('before'));
+  const successor = ResultJournal.open(file, { slots: 64 }); // opened while it waits, before the crash
+  t.teardown(() => successor.close());
+  predecessor.complete(20n, 35, 1, reply(20n, 0, Buffer.alloc(8, 1)));
+  predecessor.begin(21n, 10 /* UNLINK */, 1, Buffer.from('after'));
+  predecessor.close();
+  t.is(successor.lookup(21n), undefined, 'the early read predates the intent');
+  successor.reload();
+  t.is(successor.lookup(20n)?.phase, JournalPhase.Done);
+  t.deepEqual(successor.lookup(21n)?.detail, Buffer.from('after'));
+  successor.begin(22n, 10, 1);
+  t.is(successor.lookup(22n)?.seq, 4, 'numbering goes on from the predecessor\'s last record');
+});
+
 test('the ring forgets old entries, not new ones, and keeps counting after a reopen', (t) => {
   const dir = tempDir();
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -100,6 +100,17 @@ export class ResultJournal {
     return this.index.size;
   }
 
+  /**
+   * Reads the file again, forgetting what was read before: a successor opens its journal while it waits, and if
+   * the predecessor then dies, what it wrote meanwhile decides how resent requests are answered.
+   */
+  reload(): void {
+    this.index.clear();
+    this.owners.length = 0;
+    this.seq = 0;
+    this.load();
+  }
+
   close(): void {
     if (this.fd >= 0) native.close(this.fd);
     this.fd = -1;

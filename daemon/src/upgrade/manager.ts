@@ -66,6 +66,8 @@ export class SupervisorUpgradeManager implements UpgradeManager {
     setImmediate(() => {
       try {
         warmUp(options.id, options.successor === true);
+        // Reading the journal's ring takes milliseconds: a successor does it now, and again only after a crash.
+        if (options.successor) this.journalRef ??= ResultJournal.open(this.journalPath);
       } catch (err) {
         options.logger.warn('warming up the takeover code failed', { error: (err as Error).message });
       }
@@ -92,8 +94,10 @@ export class SupervisorUpgradeManager implements UpgradeManager {
     }
   }
 
+  /** The intents the dead predecessor left open, read from the journal as it left it. */
   private inheritIntents(): Set<bigint> {
     try {
+      this.journal.reload();
       return takeOpenIntents(this.journal);
     } catch (err) {
       this.options.logger.warn('cannot read the result journal', { error: (err as Error).message });

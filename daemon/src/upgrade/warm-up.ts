@@ -14,23 +14,39 @@ import { passthroughToProto } from './capture';
 import { encodeMessage, prepareAllTypes } from './proto';
 import { protoToPassthrough } from './restore';
 import { decodeHandover, encodeHandover } from './state-codec';
-import type { HandoverState } from './state-types';
+import { FD_FUSE_DEV, FilesystemState, FuseInitState, HandoverState, MountCommand } from './state-types';
 import { TableTracker } from './table-tracker';
 
 /** `restore`: also rehearse a passthrough_fs restore (for a successor, which will run one). */
 export function warmUp(daemonId: string, restore: boolean): void {
   prepareAllTypes();
-  const state: HandoverState = {
-    daemonId, argv: [], binary: '', apiSock: '', pid: process.pid, sequence: 0, createdUnixMs: Date.now(), fuse: null, mounts: [],
-    vfsNextIndex: 1, vfsNamespace: { nextNodeid: 2, nodes: [] }, filesystems: [], fds: [], mountpoint: '', journalPath: '',
-  };
-  for (let i = 0; i < 20; i++) decodeHandover(encodeHandover(state));
+  const empty = sampleState(daemonId, []);
+  for (let i = 0; i < 20; i++) decodeHandover(encodeHandover(empty));
   encodeMessage('StateDelta', { vfsIndex: 1, sequence: 1, nodes: [], removedNodes: [], handles: [], removedHandles: [], nextNodeid: 2, nextFh: 1 });
-  if (restore) warmUpPassthroughRestore();
+  if (restore) warmUpPassthroughRestore(daemonId);
 }
 
-/** Exports a scratch passthrough_fs with one looked-up and opened file, and restores a copy of it. */
-function warmUpPassthroughRestore(): void {
+/** A state with every field the codec has filled in: the nested decoders only run on what is present. */
+function sampleState(daemonId: string, filesystems: FilesystemState[]): HandoverState {
+  const fuse: FuseInitState = {
+    major: 7, minor: 41, flags: 1, flags2: 1, maxWrite: 1 << 20, maxPages: 256, hasResend: true, maxReadahead: 1 << 17,
+    maxBackground: 64, congestionThreshold: 48, timeGran: 1, kernelMinor: 41, kernelFlags: 1, kernelFlags2: 1,
+  };
+  const mounts: MountCommand[] = filesystems.map((f) => ({
+    fsType: 'passthrough_fs', source: '/', config: '{}', mountpoint: '/', prefetchFiles: ['/'], vfsIndex: f.vfsIndex, mountedUnixMs: Date.now(), openHandles: 1,
+  }));
+  return {
+    daemonId, argv: ['--warm-up'], binary: process.argv[1] ?? '', apiSock: 'warm-up', pid: process.pid, sequence: 1, createdUnixMs: Date.now(),
+    fuse, mounts, vfsNextIndex: filesystems.length + 1, vfsNamespace: { nextNodeid: 3, nodes: [{ nodeid: 2, parent: 1, name: 'sub' }] },
+    filesystems, fds: [{ kind: FD_FUSE_DEV, vfsIndex: 0, ref: 0, dev: 1, ino: 1 }], mountpoint: '/', journalPath: 'warm-up',
+  };
+}
+
+/**
+ * Exports a scratch passthrough_fs with one looked-up and opened file, runs its state through the handover codec
+ * inside a full HandoverState, and restores a copy of it.
+ */
+function warmUpPassthroughRestore(daemonId: string): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nydusd-warm-up-'));
   const instances: PassthroughFs[] = [];
   try {
@@ -44,7 +60,10 @@ function warmUpPassthroughRestore(): void {
     const exported = original.exportState();
     const tracker = new TableTracker();
     tracker.reset([{ vfsIndex: 1, ...exported }]);
-    const restoredState = protoToPassthrough(passthroughToProto(exported.state));
+    const full = sampleState(daemonId, [{ vfsIndex: 1, fdBase: 1, fdCount: exported.fds.length, passthrough: passthroughToProto(exported.state) }]);
+    let decoded = full;
+    for (let i = 0; i < 20; i++) decoded = decodeHandover(encodeHandover(full)).state;
+    const restoredState = protoToPassthrough(decoded.filesystems[0].passthrough!);
     instances.push(PassthroughFs.restore(opts, restoredState, exported.fds.map((fd) => native.dup(fd))));
     tracker.diff({ vfsIndex: 1, ...instances[1].exportState() });
   } finally {
