@@ -123,7 +123,8 @@ export async function hotUpgrade(ctx: HandoverContext, record: DaemonRecord, bin
   const clock = new StepClock();
   try {
     successor = ready ?? (await startSuccessor(ctx, record, binary));
-    await oldApi.info(); // connect now, not during the handover
+    // Connect now, not during the handover; and a successor that does not answer never gets to stop the old daemon.
+    await Promise.all([oldApi.info(), successor.api.info()]);
     clock.lap('prepare');
     stoppedAt = Date.now();
     await oldApi.event('Stop');
