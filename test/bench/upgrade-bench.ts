@@ -3,14 +3,16 @@
  * Upgrade and failover stall benchmark: a passthrough_fs mount under nydus-supervisor with readers running
  * (one re-opening and reading whole files, one reading a file it holds open), then N hot upgrades and N
  * SIGKILLs. For each event, the stall is the longest reader operation that was in progress during it
- * (for failover: from the kill until the first answered request). Prints p50 / p99 / max per kind.
+ * (for failover: from the kill until the first answered request). Prints p50 / p99 / max per kind, and as a
+ * baseline the same figure for windows of the same length with no handover (what the readers see anyway).
  * usage: node dist/test/bench/upgrade-bench.js [--runs N] [--json]
  */
 import { supervisorCli } from '../supervisor/helpers/cli';
 import { sleep } from '../supervisor/helpers/harness';
 import { SupervisedMount, WorkloadResult } from '../supervisor/helpers/supervised-mount';
 
-interface Event { kind: 'upgrade' | 'failover'; from: number; to: number; reported: number; steps?: Record<string, number> }
+type EventKind = 'upgrade' | 'failover' | 'idle';
+interface Event { kind: EventKind; from: number; to: number; reported: number; steps?: Record<string, number> }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -51,6 +53,9 @@ async function main(): Promise<void> {
       const handover = JSON.parse(r.stdout) as { durationMs: number; steps?: Record<string, number> };
       events.push({ kind: 'upgrade', from, to, reported: handover.durationMs, steps: handover.steps });
       await sleep(1200);
+      const idleFrom = Date.now();
+      await sleep(to - from);
+      events.push({ kind: 'idle', from: idleFrom, to: Date.now(), reported: NaN });
     }
     for (let i = 0; i < runs; i++) {
       const victim = m.view().pid;
@@ -67,7 +72,7 @@ async function main(): Promise<void> {
     await m.close();
   }
   const report: Record<string, unknown> = { runs, failedSyscalls: errors };
-  for (const kind of ['upgrade', 'failover'] as const) {
+  for (const kind of ['upgrade', 'failover', 'idle'] as const) {
     const stalls = events.filter((e) => e.kind === kind).map((e) => stallDuring(results, e.from, e.to)).sort((a, b) => a - b);
     const handover = events.filter((e) => e.kind === kind).map((e) => e.reported).sort((a, b) => a - b);
     report[kind] = {
@@ -79,11 +84,11 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(report));
     return;
   }
-  const fmt = (n: number) => n.toFixed(1).padStart(7);
+  const fmt = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(1)).padStart(7);
   console.log(`nydus upgrade/failover benchmark: ${runs} runs each, passthrough_fs, ${errors} failed syscalls`);
   console.log('                 reader stall (ms)            supervisor handover (ms)');
   console.log('kind         p50     p99     max          p50     p99     max');
-  for (const kind of ['upgrade', 'failover'] as const) {
+  for (const kind of ['upgrade', 'failover', 'idle'] as const) {
     const k = report[kind] as { stallMs: Record<string, number>; handoverMs: Record<string, number> };
     console.log(`${kind.padEnd(9)}${fmt(k.stallMs.p50)} ${fmt(k.stallMs.p99)} ${fmt(k.stallMs.max)}      ${fmt(k.handoverMs.p50)} ${fmt(k.handoverMs.p99)} ${fmt(k.handoverMs.max)}`);
   }
