@@ -50,7 +50,7 @@ export function configureLogOutput(path: string): void {
   const fd = fs.openSync(path, 'a', 0o600);
   writeSyncQuietly(Buffer.from(queued.join('')));
   queued.length = 0;
-  if (outputFd !== 2 && !writing) fs.closeSync(outputFd);
+  if (outputFd !== 2 && !writing) fs.closeSync(outputFd); // else left open: a write to it is still under way
   outputFd = fd;
 }
 

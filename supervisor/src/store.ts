@@ -2,8 +2,8 @@
  * What the supervisor knows per daemon id: the latest handover state (envelope bytes, decoded), the descriptors
  * that came with it, and how the daemon runs (pid, API socket, binary, flags, status, last handover). Replacing a
  * state closes the descriptors it replaces. With a state directory, everything but the descriptors is written
- * to `<dir>/<id>.json` (0600, atomically, off the event loop) so a restarted supervisor still knows its daemons; it then marks their
- * descriptors lost until the daemons send them again.
+ * to `<dir>/<id>.json` (0600, atomically, off the event loop) so a restarted supervisor still knows its daemons;
+ * it then marks their descriptors lost until the daemons send them again.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,6 +15,15 @@ import type { StateDeltaMessage } from '../../daemon/src/upgrade/table-tracker';
 import { LiveState } from './live-state';
 
 const PERSIST_DELAY_MS = 100;
+
+function fileContents(record: DaemonRecord): string {
+  const data: PersistedRecord = {
+    id: record.id, envelope: record.envelope ? record.envelope.toString('base64') : '', pid: record.pid, apiSock: record.apiSock,
+    binary: record.binary, args: record.args, status: record.status, lastHandover: record.lastHandover, handovers: record.handovers,
+    lastStateAt: record.lastStateAt,
+  };
+  return JSON.stringify(data);
+}
 
 export type DaemonStatus = 'starting' | 'running' | 'upgrading' | 'failing-over' | 'dead' | 'stopped' | 'unknown';
 
@@ -150,7 +159,6 @@ export class DaemonStore {
     record.live?.close();
     this.records.delete(id);
     this.persist(record); // deletes the file, after any write still running
-
   }
 
   closeAllFds(): void {
@@ -167,11 +175,12 @@ export class DaemonStore {
    * A state often arrives in the middle of a handover (the old daemon's final one): encoding the record for the
    * file waits PERSIST_DELAY_MS, so that it does not hold up the next step. The file is only read after a
    * supervisor restart, and a restarted supervisor asks the daemons for their states again anyway. Only the
-   * first record of a daemon is written at once: without it, a restarted supervisor would not know the daemon.
+   * first record of a daemon is written at once, synchronously, before its state is acknowledged: without it, a
+   * supervisor killed right after would not know the daemon after its restart.
    */
   private persistSoon(record: DaemonRecord): void {
     if (!this.stateDir || this.persistTimers.has(record.id)) return;
-    if (!this.onDisk.has(record.id)) return this.persist(record); // a daemon the file does not know yet: now
+    if (!this.onDisk.has(record.id) && !this.writes.has(record.id)) return this.writeFirstRecord(record);
     const timer = setTimeout(() => {
       this.persistTimers.delete(record.id);
       this.persist(record);
@@ -223,14 +232,21 @@ export class DaemonStore {
   }
 
   private async writeRecord(record: DaemonRecord, file: string): Promise<void> {
-    const data: PersistedRecord = {
-      id: record.id, envelope: record.envelope ? record.envelope.toString('base64') : '', pid: record.pid, apiSock: record.apiSock,
-      binary: record.binary, args: record.args, status: record.status, lastHandover: record.lastHandover, handovers: record.handovers,
-      lastStateAt: record.lastStateAt,
-    };
     const tmp = `${file}.${process.pid}.tmp`;
-    await fs.promises.writeFile(tmp, JSON.stringify(data), { mode: 0o600 });
+    await fs.promises.writeFile(tmp, fileContents(record), { mode: 0o600 });
     await fs.promises.rename(tmp, file);
+  }
+
+  private writeFirstRecord(record: DaemonRecord): void {
+    const file = this.fileOf(record.id);
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tmp, fileContents(record), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+      this.onDisk.add(record.id);
+    } catch (err) {
+      this.logger.error('cannot persist daemon record', { id: record.id, error: (err as Error).message });
+    }
   }
 
   /** Resolves once every record change made so far is on disk. */
