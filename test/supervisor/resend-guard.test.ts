@@ -53,10 +53,46 @@ test('a resent mkdir the dead daemon had done gets its entry, once; other EEXIST
   await t.notThrowsAsync(vfs.unlink(ctx, 1, Buffer.from('b')), 'a resent unlink of a name already gone succeeds');
   t.is((await vfs.mkdir(ctx, 1, Buffer.from('c'))).nodeid, 2, 'fresh requests run normally');
 
+  await nextTurn(); // intents close after the reply has gone out
   const later = ResultJournal.open(file, { slots: 32 });
   t.teardown(() => later.close());
   t.is(takeOpenIntents(later).size, 0, 'a later successor inherits nothing: the intents were taken');
   dead.close();
+});
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+test('an intent stays open until the reply is out, and an earlier call never closes a later one on the same name', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'j');
+  const journal = ResultJournal.open(file, { slots: 32 });
+  t.teardown(() => journal.close());
+  const vfs = fakeFs();
+  guardResends(vfs, journal, new Set());
+  const openIntents = () => {
+    const view = ResultJournal.open(file, { slots: 32 }); // what a successor would read after a SIGKILL now
+    try {
+      return takeOpenIntents(view);
+    } finally {
+      view.close();
+    }
+  };
+  const key = keyOf(9, 1, Buffer.from('x'));
+  await vfs.mkdir(ctx, 1, Buffer.from('x'));
+  t.true(openIntents().has(key), 'the call has returned, but its reply may not be written yet');
+  await nextTurn();
+  t.false(openIntents().has(key), 'closed on the next turn of the event loop');
+
+  vfs.names.delete('x');
+  await vfs.mkdir(ctx, 1, Buffer.from('x'));
+  vfs.names.delete('x');
+  const second = vfs.mkdir(ctx, 1, Buffer.from('x')); // the same name again, before the first one's intent closed
+  await nextTurn();
+  t.true(openIntents().has(key), 'closing the first call left the second call\'s intent open');
+  await second;
+  await nextTurn();
+  t.false(openIntents().has(key));
 });
 
 test('intents survive a successor that dies before the resends reach it, and are retired after the window', (t) => {

@@ -2,7 +2,7 @@
  * Answers correctly a non-idempotent request that the kernel delivers again after a crash (FUSE_NOTIFY_RESEND)
  * although the dead daemon had already carried it out: mkdir/mknod/symlink/link/create would fail with EEXIST,
  * unlink/rmdir/rename with ENOENT. Before each such call the daemon records an intent (operation, parent,
- * name) in the result journal and marks it done afterwards. A successor takes the intents its predecessor
+ * name) in the result journal and marks it done once the reply is out. A successor takes the intents its predecessor
  * left open (it died during them) and, when the same operation on the same name fails that way, answers as
  * the first execution would have: the entry (looked up, and for create opened), or success. Each open intent
  * is used once. The dispatcher does not tell the filesystem the request's unique, so requests are matched by
@@ -64,12 +64,17 @@ export function guardResends(vfs: object, journal: ResultJournal, inherited: Set
   const target = vfs as Record<string | symbol, unknown>;
   if (target[INSTALLED]) return;
   target[INSTALLED] = true;
+  /** Per key, the latest call: an earlier call on the same name must not close the intent of a later one. */
+  const latest = new Map<bigint, number>();
+  let calls = 0;
   for (const [name, rule] of Object.entries(GUARDED)) {
     const original = target[name];
     if (typeof original !== 'function') continue;
     target[name] = async function guarded(this: unknown, ...args: unknown[]): Promise<unknown> {
       const [parent, entryName] = rule.key(args);
       const key = keyOf(rule.opcode, parent, entryName);
+      const call = ++calls;
+      latest.set(key, call);
       journal.begin(key, rule.opcode, parent, entryName);
       try {
         return await (original as Method).apply(this, args);
@@ -77,7 +82,13 @@ export function guardResends(vfs: object, journal: ResultJournal, inherited: Set
         if (errnoOf(err) !== rule.repeatErrno || !inherited.delete(key)) throw err;
         return completeRepeat(vfs as FileSystem, name, args);
       } finally {
-        journal.complete(key, rule.opcode, parent, Buffer.alloc(0));
+        // Closed after the reply is written (it goes out in this promise chain, before any setImmediate): a daemon
+        // killed between the two leaves the intent open, so that a resent request is still recognised.
+        setImmediate(() => {
+          if (latest.get(key) !== call) return;
+          latest.delete(key);
+          journal.complete(key, rule.opcode, parent, Buffer.alloc(0));
+        });
       }
     };
   }
