@@ -52,7 +52,7 @@ async function run(options: NydusdOptions): Promise<void> {
       },
     }),
     vfs: new Vfs(),
-    createBackend: createBackendFactory(),
+    createBackend: createBackendFactory({ warmUp: !options.upgrade }),
     upgradeManager,
     logger,
     busyPollUs: options.busyPollUs,

@@ -9,12 +9,15 @@ import type { FileSystem } from '../fs/filesystem';
 import { NydusError, wrapError } from '../errors';
 import { PassthroughFs } from '../passthrough';
 import { openRafs, RafsOptions, rafsOptionsFromConfig } from '../rafs';
+import { warmUpRequests } from '../server/warm-up';
 import type { BackendFactory } from './ports';
 import type { MountCommand } from './types';
 
 export interface BackendDefaults {
   /** passthrough_fs: writable unless the config says otherwise (nydusd --writable). */
   writable?: boolean;
+  /** rafs: serve a few hundred requests before the image is served (server/warm-up.ts). Not in a takeover. */
+  warmUp?: boolean;
 }
 
 /** Parses a mount request's config text: '' is {}, anything else must be a JSON object. */
@@ -74,14 +77,17 @@ function rafsOptions(bootstrap: string, config: string): RafsOptions {
   }
 }
 
-async function openRafsBackend(command: MountCommand): Promise<FileSystem> {
+async function openRafsBackend(command: MountCommand, defaults: BackendDefaults): Promise<FileSystem> {
   const bootstrap = requireSource(command, 'file');
   const options = rafsOptions(bootstrap, command.config);
+  let rafs: FileSystem;
   try {
-    return await openRafs(options);
+    rafs = await openRafs(options);
   } catch (err) {
     throw wrapError('Rafs', `Cannot open rafs from ${bootstrap}`, err);
   }
+  if (defaults.warmUp) await warmUpRequests(rafs);
+  return rafs;
 }
 
 export function createBackendFactory(defaults: BackendDefaults = {}): BackendFactory {
@@ -90,7 +96,7 @@ export function createBackendFactory(defaults: BackendDefaults = {}): BackendFac
       case 'passthrough_fs':
         return openPassthrough(command, defaults);
       case 'rafs':
-        return openRafsBackend(command);
+        return openRafsBackend(command, defaults);
     }
   };
 }

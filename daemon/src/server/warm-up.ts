@@ -1,0 +1,152 @@
+/**
+ * A fresh daemon runs its request path in V8's interpreter until the code has run often enough to be compiled.
+ * On a 5,000-file image, a fresh daemon's first find (page cache dropped) took 123-127 ms, and 88 ms once the
+ * same daemon had served a few hundred small requests first. warmUpRequests() serves such requests before the
+ * mount appears: GETATTR, READDIRPLUS, READDIR, LOOKUP and FORGET down one path of the tree, encoded as the kernel
+ * would send them and handled by a throwaway Dispatcher on the real filesystem; replies are decoded as far as
+ * needed, then discarded. Every lookup it causes (LOOKUP, READDIRPLUS entries with attributes) is forgotten
+ * again. With the defaults (10 rounds, about 700 requests, at most 100 ms) that find took 98-100 ms and the mount
+ * appeared 15-25 ms later. It never throws: a failure only means the first requests are slower.
+ */
+import { FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, Opcode } from '../abi/opcodes';
+import { direntSize, ENTRY_OUT_SIZE, IN_HEADER_SIZE, OUT_HEADER_SIZE } from '../abi/structs';
+import { FileSystem, FUSE_ROOT_ID } from '../fs/filesystem';
+import { createLogger } from '../log';
+import { Dispatcher } from './dispatcher';
+import { negotiate } from './init';
+
+const DT_DIR = 4;
+/** Entries looked up per directory, and how deep a round goes (down the first subdirectory each time). */
+const CHILDREN = 6;
+const MAX_DEPTH = 3;
+const READ_IN_SIZE = 40;
+
+export interface WarmUpLimits {
+  rounds: number;
+  maxMs: number;
+}
+
+export const DEFAULT_WARM_UP: WarmUpLimits = { rounds: 10, maxMs: 100 };
+
+/** Resolves with the number of requests served (0 when the filesystem cannot list directories). */
+export async function warmUpRequests(fs: FileSystem, limits: WarmUpLimits = DEFAULT_WARM_UP): Promise<number> {
+  if (!fs.readdir) return 0;
+  const wire = new WarmUpWire(fs, performance.now() + limits.maxMs);
+  try {
+    for (let round = 0; round < limits.rounds && !wire.expired; round++) {
+      await visit(fs, wire, FUSE_ROOT_ID, 0);
+    }
+  } catch {
+    // a listing failed: the image answers its requests with errors, and warming up stops there
+  }
+  return wire.served;
+}
+
+/** Lists `nodeid` as a walk would, looks up its first entries, and goes down into the first directory among them. */
+async function visit(fs: FileSystem, wire: WarmUpWire, nodeid: number, depth: number): Promise<void> {
+  await wire.call(Opcode.GETATTR, nodeid, Buffer.alloc(16));
+  const listing = await wire.call(Opcode.READDIRPLUS, nodeid, readIn(4096));
+  if (listing) forgetListed(wire, listing);
+  await wire.call(Opcode.READDIR, nodeid, readIn(4096));
+  const ctx = { uid: 0, gid: 0, pid: process.pid };
+  const entries = (await fs.readdir!(ctx, nodeid, 0, 0, 4096)).filter((e) => !isDotName(e.name)).slice(0, CHILDREN);
+  let descended = false;
+  for (const entry of entries) {
+    const reply = await wire.call(Opcode.LOOKUP, nodeid, Buffer.concat([entry.name, Buffer.alloc(1)]));
+    if (!reply || reply.length < OUT_HEADER_SIZE + 8 || reply.readInt32LE(4) !== 0) continue;
+    const child = Number(reply.readBigUInt64LE(OUT_HEADER_SIZE));
+    await wire.call(Opcode.GETATTR, child, Buffer.alloc(16));
+    if (entry.type === DT_DIR && !descended && depth < MAX_DEPTH) {
+      descended = true;
+      await visit(fs, wire, child, depth + 1);
+    }
+    wire.forget(child);
+  }
+}
+
+/** Entries a READDIRPLUS reply sent with attributes count as lookups (nodeid 0: names only, not counted). */
+function forgetListed(wire: WarmUpWire, reply: Buffer): void {
+  if (reply.readInt32LE(4) !== 0) return;
+  for (let off = OUT_HEADER_SIZE; off + ENTRY_OUT_SIZE + 24 <= reply.length;) {
+    const nodeid = Number(reply.readBigUInt64LE(off));
+    const nameLength = reply.readUInt32LE(off + ENTRY_OUT_SIZE + 16);
+    if (nodeid !== 0) wire.forget(nodeid);
+    off += direntSize(nameLength, true);
+  }
+}
+
+function isDotName(name: Buffer): boolean {
+  return name.length <= 2 && name.every((c) => c === 0x2e);
+}
+
+/** fuse_read_in for a listing from the start: fh 0, offset 0, `size` bytes. */
+function readIn(size: number): Buffer {
+  const b = Buffer.alloc(READ_IN_SIZE);
+  b.writeUInt32LE(size, 16);
+  return b;
+}
+
+/** Requests in, replies out, through a Dispatcher that no kernel is attached to. */
+class WarmUpWire {
+  served = 0;
+  private unique = 1n;
+  private readonly waiting = new Map<bigint, (reply: Buffer) => void>();
+  private readonly dispatcher: Dispatcher;
+
+  constructor(fs: FileSystem, private readonly deadline: number) {
+    const init = negotiate({ major: FUSE_KERNEL_VERSION, minor: FUSE_KERNEL_MINOR_VERSION, maxReadahead: 1 << 17, flags: 0xffffffff, flags2: 0 });
+    this.dispatcher = new Dispatcher({
+      fs,
+      init: init.state,
+      log: createLogger('warm-up'),
+      write: (pieces) => {
+        const reply = Buffer.concat(pieces);
+        this.waiting.get(reply.readBigUInt64LE(8))?.(reply);
+        return reply.length;
+      },
+    });
+  }
+
+  get expired(): boolean {
+    return performance.now() > this.deadline;
+  }
+
+  /**
+   * Sends one request; resolves with its reply, or with undefined once the time is up (then without sending it)
+   * or after a second without a reply (which a healthy image never takes).
+   */
+  call(opcode: number, nodeid: number, body: Buffer): Promise<Buffer | undefined> {
+    if (this.expired) return Promise.resolve(undefined);
+    const unique = this.unique++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(undefined), 1000);
+      const settle = (reply: Buffer | undefined) => {
+        clearTimeout(timer);
+        this.waiting.delete(unique);
+        this.served++;
+        resolve(reply);
+      };
+      this.waiting.set(unique, settle);
+      this.dispatcher.dispatch(this.message(opcode, nodeid, unique, body));
+    });
+  }
+
+  /** FORGET has no reply. */
+  forget(nodeid: number): void {
+    const body = Buffer.alloc(8);
+    body.writeBigUInt64LE(1n);
+    this.dispatcher.dispatch(this.message(Opcode.FORGET, nodeid, this.unique++, body));
+    this.served++;
+  }
+
+  private message(opcode: number, nodeid: number, unique: bigint, body: Buffer): Buffer {
+    const msg = Buffer.alloc(IN_HEADER_SIZE + body.length);
+    msg.writeUInt32LE(msg.length, 0);
+    msg.writeUInt32LE(opcode, 4);
+    msg.writeBigUInt64LE(unique, 8);
+    msg.writeBigUInt64LE(BigInt(nodeid), 16);
+    msg.writeUInt32LE(process.pid, 32);
+    body.copy(msg, IN_HEADER_SIZE);
+    return msg;
+  }
+}

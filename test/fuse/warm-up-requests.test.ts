@@ -1,0 +1,43 @@
+import test from 'ava';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { FUSE_ROOT_ID } from '../../daemon/src/fs/filesystem';
+import { PassthroughFs } from '../../daemon/src/passthrough';
+import { warmUpRequests } from '../../daemon/src/server/warm-up';
+
+/** a/b/c/d with files at every level, and a file at the top. */
+function makeTree(t: { teardown(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nydus-warm-up-requests-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let at = dir;
+  for (const name of ['a', 'b', 'c', 'd']) {
+    fs.writeFileSync(path.join(at, `file-in-${path.basename(at)}`), 'x');
+    at = path.join(at, name);
+    fs.mkdirSync(at);
+  }
+  return dir;
+}
+
+test('the request warm-up walks down the tree and forgets every lookup it made', async (t) => {
+  const pfs = new PassthroughFs({ sharedDir: makeTree(t), writable: false });
+  t.teardown(() => pfs.destroy());
+  const served = await warmUpRequests(pfs, { rounds: 3, maxMs: 10_000 });
+  // Per round: the root, a, b and c are each listed (GETATTR, READDIRPLUS, READDIR) and their 2 entries looked
+  // up, got and forgotten; the walk stops at depth 3, so d is looked up but not listed.
+  t.true(served >= 3 * (4 * 3 + 4 * 2 * 3), `served ${served}`);
+  const { state } = pfs.exportState();
+  t.deepEqual(state.inodes.filter((n) => n.nodeid !== FUSE_ROOT_ID).map((n) => n.lookups), [], 'no lookup left counted');
+});
+
+test('the request warm-up stops at its time budget', async (t) => {
+  const pfs = new PassthroughFs({ sharedDir: makeTree(t), writable: false });
+  t.teardown(() => pfs.destroy());
+  const served = await warmUpRequests(pfs, { rounds: 1_000_000, maxMs: 50 });
+  t.true(served > 0);
+  t.true(served < 1_000_000 * 10);
+});
+
+test('a filesystem that cannot list is left alone', async (t) => {
+  t.is(await warmUpRequests({ lookup: async () => { throw new Error('unused'); } } as never), 0);
+});
