@@ -5,9 +5,9 @@
  * name) in the result journal and marks it done once the reply is out. A successor takes the intents its
  * predecessor left open (it died during them, or before their replies were written) and, when the same operation
  * on the same name fails that way, answers as the first execution would have: the entry (looked up, and for
- * create opened), or success. Each open intent
- * is used once. The dispatcher does not tell the filesystem the request's unique, so requests are matched by
- * operation and name; a dispatcher-level journal keyed by unique (journal.ts) would be exact.
+ * create opened), or success. Each open intent is used once. The dispatcher does not tell the filesystem the
+ * request's unique, so requests are matched by operation and name; a dispatcher-level journal keyed by unique
+ * (journal.ts) would be exact.
  */
 import { createHash } from 'crypto';
 import { E, FsError, errnoOf } from '../fs/errno';
