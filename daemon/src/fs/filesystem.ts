@@ -16,6 +16,11 @@
 
 export const FUSE_ROOT_ID = 1;
 
+/** "." or "..": names every directory lists and no filesystem stores. */
+export function isDotOrDotDot(name: Buffer): boolean {
+  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
+}
+
 export interface RequestContext {
   uid: number;
   gid: number;

@@ -3,7 +3,7 @@
  * inode through /proc/self/fd for I/O, running a create-type syscall as the calling user, and the checks on
  * names the kernel hands us. Every failure becomes an FsError carrying the host errno.
  */
-import { Attr } from '../fs/filesystem';
+import { Attr, isDotOrDotDot } from '../fs/filesystem';
 import { E, FsError, check } from '../fs/errno';
 import { native, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, procFdPath } from '../native';
 
@@ -116,8 +116,4 @@ export function checkName(name: Buffer, use: NameUse | 'lookup'): void {
     case 'rmdir': throw new FsError(dotdot ? E.ENOTEMPTY : E.EINVAL, 'name is . or ..');
     case 'rename': throw new FsError(E.EBUSY, 'name is . or ..');
   }
-}
-
-export function isDotOrDotDot(name: Buffer): boolean {
-  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
 }

@@ -10,7 +10,7 @@
  */
 import { FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, Opcode } from '../abi/opcodes';
 import { direntSize, ENTRY_OUT_SIZE, IN_HEADER_SIZE, OUT_HEADER_SIZE } from '../abi/structs';
-import { FileSystem, FUSE_ROOT_ID } from '../fs/filesystem';
+import { FileSystem, FUSE_ROOT_ID, isDotOrDotDot } from '../fs/filesystem';
 import { createLogger } from '../log';
 import { Dispatcher } from './dispatcher';
 import { negotiate } from './init';
@@ -49,7 +49,7 @@ async function visit(fs: FileSystem, wire: WarmUpWire, nodeid: number, depth: nu
   if (listing) forgetListed(wire, listing);
   await wire.call(Opcode.READDIR, nodeid, readIn(4096));
   const ctx = { uid: 0, gid: 0, pid: process.pid };
-  const entries = (await fs.readdir!(ctx, nodeid, 0, 0, 4096)).filter((e) => !isDotName(e.name)).slice(0, CHILDREN);
+  const entries = (await fs.readdir!(ctx, nodeid, 0, 0, 4096)).filter((e) => !isDotOrDotDot(e.name)).slice(0, CHILDREN);
   let descended = false;
   for (const entry of entries) {
     const reply = await wire.call(Opcode.LOOKUP, nodeid, Buffer.concat([entry.name, Buffer.alloc(1)]));
@@ -73,10 +73,6 @@ function forgetListed(wire: WarmUpWire, reply: Buffer): void {
     if (nodeid !== 0) wire.forget(nodeid);
     off += direntSize(nameLength, true);
   }
-}
-
-function isDotName(name: Buffer): boolean {
-  return name.length <= 2 && name.every((c) => c === 0x2e);
 }
 
 /** fuse_read_in for a listing from the start: fh 0, offset 0, `size` bytes. */

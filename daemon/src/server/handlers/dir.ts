@@ -8,15 +8,12 @@ import {
   direntSize, encodeDirent, encodeEntryOut, encodeOpenOut, ENTRY_OUT_SIZE, InSize, OPEN_OUT_SIZE, readU64,
 } from '../../abi/structs';
 import { errnoOf } from '../../fs/errno';
+import { isDotOrDotDot } from '../../fs/filesystem';
 import type { DirEntry, Entry, FileSystem, RequestContext } from '../../fs/filesystem';
 import { need } from '../body';
 import { Request, settle } from '../request';
 import { optionalOp as optional } from '../../fs/optional-op';
 import type { HandlerTable, ServerContext } from './types';
-
-function isDotOrDotDot(name: Buffer): boolean {
-  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
-}
 
 function packPlain(entries: DirEntry[], size: number): Buffer {
   const out = Buffer.allocUnsafe(size);
