@@ -1,8 +1,6 @@
 import test from 'ava';
-import * as fs from 'fs';
-import * as path from 'path';
 import { isResent, JournalPhase, originalUnique, replay, ResultJournal, RESEND_BIT } from '../../daemon/src/upgrade/journal';
-import { tempDir } from './helpers/harness';
+import { tempPath } from './helpers/harness';
 
 function reply(unique: bigint, error: number, body: Buffer): Buffer {
   const header = Buffer.alloc(16);
@@ -13,9 +11,7 @@ function reply(unique: bigint, error: number, body: Buffer): Buffer {
 }
 
 test('a successor opening the journal finds what its predecessor recorded', (t) => {
-  const dir = tempDir();
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'd.journal');
+  const file = tempPath(t, 'd.journal');
   const first = ResultJournal.open(file, { slots: 64 });
   first.begin(10n, 35 /* CREATE */, 1, Buffer.from('new-file'));
   first.complete(10n, 35, 1, reply(10n, 0, Buffer.alloc(144, 7)));
@@ -40,9 +36,7 @@ test('a successor opening the journal finds what its predecessor recorded', (t) 
 });
 
 test('a journal opened early sees what the predecessor wrote since once it reloads', (t) => {
-  const dir = tempDir();
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'early.journal');
+  const file = tempPath(t, 'early.journal');
   const predecessor = ResultJournal.open(file, { slots: 64 });
   predecessor.begin(20n, 35 /* CREATE */, 1, Buffer.from('before'));
   const successor = ResultJournal.open(file, { slots: 64 }); // opened while it waits, before the crash
@@ -59,9 +53,7 @@ test('a journal opened early sees what the predecessor wrote since once it reloa
 });
 
 test('the ring forgets old entries, not new ones, and keeps counting after a reopen', (t) => {
-  const dir = tempDir();
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'ring.journal');
+  const file = tempPath(t, 'ring.journal');
   const journal = ResultJournal.open(file, { slots: 8 });
   for (let u = 1n; u <= 20n; u++) journal.complete(u, 9, 1, reply(u, -17, Buffer.alloc(0)));
   t.is(journal.lookup(12n), undefined);
@@ -77,9 +69,7 @@ test('the ring forgets old entries, not new ones, and keeps counting after a reo
 });
 
 test('an entry larger than a slot is refused', (t) => {
-  const dir = tempDir();
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const journal = ResultJournal.open(path.join(dir, 'j'), { slots: 4, slotSize: 128 });
+  const journal = ResultJournal.open(tempPath(t, 'j'), { slots: 4, slotSize: 128 });
   t.teardown(() => journal.close());
   t.throws(() => journal.complete(1n, 35, 1, Buffer.alloc(200)), { instanceOf: RangeError });
   t.is(originalUnique(5n | RESEND_BIT), 5n);

@@ -1,10 +1,8 @@
 import test from 'ava';
-import * as fs from 'fs';
-import * as path from 'path';
 import { E, FsError } from '../../daemon/src/fs/errno';
 import { ResultJournal } from '../../daemon/src/upgrade/journal';
 import { guardResends, keyOf, retireIntents, takeOpenIntents } from '../../daemon/src/upgrade/resend-guard';
-import { tempDir } from './helpers/harness';
+import { tempPath } from './helpers/harness';
 
 const ctx = { uid: 0, gid: 0, pid: 1 };
 
@@ -32,9 +30,7 @@ function fakeFs() {
 }
 
 test('a resent mkdir the dead daemon had done gets its entry, once; other EEXISTs stay errors', async (t) => {
-  const dir = tempDir();
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'j');
+  const file = tempPath(t, 'j');
   // The predecessor: it created "a" and "b" on disk but died before marking them done.
   const dead = ResultJournal.open(file, { slots: 32 });
   dead.begin(keyOf(9, 1, Buffer.from('a')), 9, 1, Buffer.from('a'));
@@ -63,9 +59,7 @@ test('a resent mkdir the dead daemon had done gets its entry, once; other EEXIST
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 test('an intent stays open until the reply is out, and an earlier call never closes a later one on the same name', async (t) => {
-  const dir = tempDir();
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'j');
+  const file = tempPath(t, 'j');
   const journal = ResultJournal.open(file, { slots: 32 });
   t.teardown(() => journal.close());
   const vfs = fakeFs();
@@ -96,9 +90,7 @@ test('an intent stays open until the reply is out, and an earlier call never clo
 });
 
 test('intents survive a successor that dies before the resends reach it, and are retired after the window', (t) => {
-  const dir = tempDir();
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'j');
+  const file = tempPath(t, 'j');
   const dead = ResultJournal.open(file, { slots: 32 });
   dead.begin(keyOf(35, 1, Buffer.from('f')), 35, 1, Buffer.from('f'));
   dead.close();

@@ -5,8 +5,9 @@
  *
  * A listing keeps its own directory fd and DirCursor while it is being read, and is closed at the end of the
  * directory, on closeAll(), or (past `capacity` listings) least recently used first. Nodeids are never reused,
- * so a nodeid always names the directory its listing was opened for. Cookies are the cursor's sequence numbers, so a listing opened afresh (after an eviction,
- * or in a successor daemon after a handover) serves any cookie by reading forward to it.
+ * so a nodeid always names the directory its listing was opened for. Cookies are the cursor's sequence numbers,
+ * so a listing opened afresh (after an eviction, or in a successor daemon after a handover) serves any cookie by
+ * reading forward to it.
  */
 import { DirEntry } from '../fs/filesystem';
 import { native } from '../native';

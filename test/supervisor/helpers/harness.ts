@@ -11,6 +11,13 @@ export function tempDir(prefix = 'nydus-sup-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** A path `name` in a fresh directory that the test's teardown removes. */
+export function tempPath(t: { teardown(fn: () => void): void }, name: string): string {
+  const dir = tempDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, name);
+}
+
 export function openFdCount(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
