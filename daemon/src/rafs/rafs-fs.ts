@@ -105,14 +105,14 @@ export class RafsFs implements FileSystem {
     const dir = await this.inodeOf(nodeid);
     let room = size > 0 ? size : 4096;
     let first = true;
-    const listed = await listFrom(this.meta, dir, offset, (d) => {
+    // Names are views of the cached directory block (immutable): the reply is encoded before anything changes.
+    return listFrom(this.meta, dir, offset, (d, nextOffset): DirEntry | undefined => {
       const need = (24 + d.name.length + 7) & ~7;
-      if (!first && need > room) return false;
+      if (!first && need > room) return undefined;
       first = false;
       room -= need;
-      return true;
+      return { ino: d.nid, nextOffset, type: dtypeOf(d.fileType), name: d.name, handle: d.nid };
     });
-    return listed.map((d) => ({ ino: d.nid, nextOffset: d.nextCookie, type: dtypeOf(d.fileType), name: Buffer.from(d.name), handle: d.nid }));
   }
 
   releasedir(): void { /* handles are stateless */ }
@@ -171,6 +171,11 @@ export class RafsFs implements FileSystem {
   removexattr(): never { return erofs(); }
 
   destroy(): Promise<void> { return this.close(); }
+
+  /** Whether close() has been called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
 
   /** Releases file handles and caches; idempotent. */
   close(): Promise<void> {

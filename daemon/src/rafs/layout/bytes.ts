@@ -4,6 +4,9 @@
  */
 import { formatError } from '../errors';
 
+/** The largest high 32-bit half of a u64 that is still a safe integer (2^53 - 1). */
+const MAX_SAFE_HIGH = 0x1f_ffff;
+
 /** A struct's bytes plus where they came from, for error messages. */
 export class StructView {
   constructor(readonly buf: Buffer, readonly struct: string, readonly base: number) {}
@@ -19,9 +22,10 @@ export class StructView {
   /** A u64 that must fit a JS number exactly (sizes, offsets); larger is a format error. */
   u64(off: number, field: string): number {
     this.need(off, 8);
-    const v = this.buf.readBigUInt64LE(off);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw this.error(`${field} ${v} is out of range`);
-    return Number(v);
+    // Two 32-bit halves: no BigInt on the hot path (every dirent and inode has one).
+    const high = this.buf.readUInt32LE(off + 4);
+    if (high > MAX_SAFE_HIGH) throw this.error(`${field} ${this.buf.readBigUInt64LE(off)} is out of range`);
+    return high * 0x1_0000_0000 + this.buf.readUInt32LE(off);
   }
   big64(off: number): bigint { this.need(off, 8); return this.buf.readBigUInt64LE(off); }
   bytes(off: number, len: number): Buffer { this.need(off, len); return this.buf.subarray(off, off + len); }

@@ -53,28 +53,27 @@ export async function lookupName(meta: RafsMetadata, dir: Inode, name: Buffer): 
   return undefined;
 }
 
-export interface ListedDirent extends Dirent { nextCookie: number }
-
 /**
- * Entries from `cookie` on (0 = start), until `budget` says stop. Throws EINVAL for a cookie that cannot
- * come from this directory.
+ * Entries from `cookie` on (0 = start), each turned into a T by `take` (given the cookie of the entry after it),
+ * until `take` returns undefined. Throws EINVAL for a cookie that cannot come from this directory.
  */
-export async function listFrom(meta: RafsMetadata, dir: Inode, cookie: number,
-  budget: (d: Dirent) => boolean): Promise<ListedDirent[]> {
+export async function listFrom<T>(meta: RafsMetadata, dir: Inode, cookie: number,
+  take: (d: Dirent, nextCookie: number) => T | undefined): Promise<T[]> {
   assertDir(dir);
   const bs = meta.blockSize;
   const blocks = blockCount(meta, dir);
   if (!Number.isSafeInteger(cookie) || cookie < 0 || (cookie % bs) % DIRENT_SIZE !== 0) throw new FsError(E.EINVAL);
   let blockIndex = Math.floor(cookie / bs);
   let entry = (cookie % bs) / DIRENT_SIZE;
-  const out: ListedDirent[] = [];
+  const out: T[] = [];
   for (; blockIndex < blocks; blockIndex++, entry = 0) {
     const block = await dirBlock(meta, dir, blockIndex);
     for (; entry < block.count; entry++) {
-      const d = decodeDirent(block.view, entry, block.count);
-      if (!budget(d)) return out;
       const last = entry + 1 === block.count;
-      out.push({ ...d, nextCookie: last ? (blockIndex + 1) * bs : blockIndex * bs + (entry + 1) * DIRENT_SIZE });
+      const item = take(decodeDirent(block.view, entry, block.count),
+        last ? (blockIndex + 1) * bs : blockIndex * bs + (entry + 1) * DIRENT_SIZE);
+      if (item === undefined) return out;
+      out.push(item);
     }
   }
   return out;
