@@ -41,3 +41,26 @@ test('the request warm-up stops at its time budget', async (t) => {
 test('a filesystem that cannot list is left alone', async (t) => {
   t.is(await warmUpRequests({ lookup: async () => { throw new Error('unused'); } } as never), 0);
 });
+
+test('the background warm-up lets the event loop turn between requests and stops once the mount is in use', async (t) => {
+  const pfs = new PassthroughFs({ sharedDir: makeTree(t), writable: false });
+  t.teardown(() => pfs.destroy());
+  // Another task on the event loop, which puts the mount in use after 100 turns.
+  let turns = 0;
+  let inUse = false;
+  const tick = (): void => {
+    turns++;
+    if (turns === 100) inUse = true;
+    else setImmediate(tick);
+  };
+  setImmediate(tick);
+  const started = performance.now();
+  const served = await warmUpRequests(pfs, { rounds: 1_000_000, maxMs: 10_000, background: { stopWhen: () => inUse } });
+  t.true(inUse);
+  t.true(performance.now() - started < 5_000, 'stopped when the mount came into use, not at its time budget');
+  t.true(served > 10, `served ${served}`);
+  // Requests that wait for a reply (all but FORGET) each waited for a turn of the event loop.
+  t.true(turns * 2 >= served, `${turns} turns for ${served} requests`);
+  const { state } = pfs.exportState();
+  t.deepEqual(state.inodes.filter((n) => n.nodeid !== FUSE_ROOT_ID).map((n) => n.lookups), [], 'no lookup left counted');
+});

@@ -37,7 +37,7 @@ async function run(options: NydusdOptions): Promise<void> {
     logger.info('--thread-num is advisory: requests are served asynchronously on one event loop', { threadNum: options.threadNum });
   }
   const upgradeManager = upgradeManagerFor(options);
-  const daemon = new Daemon({
+  const daemon: Daemon = new Daemon({
     mountpoint: options.mountpoint,
     id: options.id,
     supervisor: options.supervisor,
@@ -52,7 +52,10 @@ async function run(options: NydusdOptions): Promise<void> {
       },
     }),
     vfs: new Vfs(),
-    createBackend: createBackendFactory({ warmUp: !options.upgrade }),
+    createBackend: createBackendFactory({
+      warmUp: !options.upgrade,
+      mountInUse: (): boolean => (daemon.session?.metrics?.applicationRequests ?? 0) > 0,
+    }),
     upgradeManager,
     logger,
     busyPollUs: options.busyPollUs,

@@ -39,11 +39,17 @@ export interface MetricsSnapshot {
 
 const BUCKETS = 32;
 
+/** Requests the kernel sends on its own, not on behalf of an application. */
+const KERNEL_HOUSEKEEPING = new Set<number>([Opcode.INIT, Opcode.FORGET, Opcode.BATCH_FORGET, Opcode.INTERRUPT, Opcode.DESTROY]);
+
 export class FuseMetrics {
   private readonly instances = new Map<number, InstanceStats>();
   inFlight = 0;
+  /** Requests made on behalf of applications (all but INIT, FORGET, BATCH_FORGET, INTERRUPT, DESTROY). */
+  applicationRequests = 0;
 
   record(instance: number, opcode: number, ns: number, errno: number, bytes: number): void {
+    if (!KERNEL_HOUSEKEEPING.has(opcode)) this.applicationRequests++;
     let s = this.instances.get(instance);
     if (!s) {
       s = { ops: new Map(), bytesRead: 0, bytesWritten: 0, errors: 0 };

@@ -24,14 +24,27 @@ const READ_IN_SIZE = 40;
 export interface WarmUpLimits {
   rounds: number;
   maxMs: number;
+  /**
+   * Wait for a turn of the event loop before each request, so that a live mount's requests are served in between
+   * (each waits for at most one warm-up request), and stop as soon as this returns true (the filesystem closed).
+   */
+  background?: { stopWhen: () => boolean };
 }
 
 export const DEFAULT_WARM_UP: WarmUpLimits = { rounds: 10, maxMs: 100 };
 
+/**
+ * Rounds that continue once the mount is up (see warmUpInBackground): on the 5,000-file image, 40 rounds before
+ * the mount took a fresh daemon's first find (image in the page cache) from 78 to 58 ms, but delayed the mount
+ * by 120 ms. Served in the background they delay nothing.
+ */
+export const BACKGROUND_WARM_UP_ROUNDS = 30;
+export const BACKGROUND_WARM_UP_MS = 500;
+
 /** Resolves with the number of requests served (0 when the filesystem cannot list directories). */
 export async function warmUpRequests(fs: FileSystem, limits: WarmUpLimits = DEFAULT_WARM_UP): Promise<number> {
   if (!fs.readdir) return 0;
-  const wire = new WarmUpWire(fs, performance.now() + limits.maxMs);
+  const wire = new WarmUpWire(fs, performance.now() + limits.maxMs, limits.background?.stopWhen);
   try {
     for (let round = 0; round < limits.rounds && !wire.expired; round++) {
       await visit(fs, wire, FUSE_ROOT_ID, 0);
@@ -40,6 +53,14 @@ export async function warmUpRequests(fs: FileSystem, limits: WarmUpLimits = DEFA
     // a listing failed: the image answers its requests with errors, and warming up stops there
   }
   return wire.served;
+}
+
+/**
+ * Continues the warm-up while the mount serves: one request per turn of the event loop, until the rounds or the
+ * time are used up or `stopWhen()` says the filesystem has closed. Never rejects.
+ */
+export function warmUpInBackground(fs: FileSystem, stopWhen: () => boolean): Promise<number> {
+  return warmUpRequests(fs, { rounds: BACKGROUND_WARM_UP_ROUNDS, maxMs: BACKGROUND_WARM_UP_MS, background: { stopWhen } });
 }
 
 /** Lists `nodeid` as a walk would, looks up its first entries, and goes down into the first directory among them. */
@@ -89,7 +110,7 @@ class WarmUpWire {
   private readonly waiting = new Map<bigint, (reply: Buffer) => void>();
   private readonly dispatcher: Dispatcher;
 
-  constructor(fs: FileSystem, private readonly deadline: number) {
+  constructor(fs: FileSystem, private readonly deadline: number, private readonly stopWhen?: () => boolean) {
     const init = negotiate({ major: FUSE_KERNEL_VERSION, minor: FUSE_KERNEL_MINOR_VERSION, maxReadahead: 1 << 17, flags: 0xffffffff, flags2: 0 });
     this.dispatcher = new Dispatcher({
       fs,
@@ -104,14 +125,19 @@ class WarmUpWire {
   }
 
   get expired(): boolean {
-    return performance.now() > this.deadline;
+    return performance.now() > this.deadline || (this.stopWhen?.() ?? false);
   }
 
   /**
    * Sends one request; resolves with its reply, or with undefined once the time is up (then without sending it)
    * or after a second without a reply (which a healthy image never takes).
    */
-  call(opcode: number, nodeid: number, body: Buffer): Promise<Buffer | undefined> {
+  async call(opcode: number, nodeid: number, body: Buffer): Promise<Buffer | undefined> {
+    if (this.stopWhen) await new Promise((resolve) => setImmediate(resolve));
+    return this.send(opcode, nodeid, body);
+  }
+
+  private send(opcode: number, nodeid: number, body: Buffer): Promise<Buffer | undefined> {
     if (this.expired) return Promise.resolve(undefined);
     const unique = this.unique++;
     return new Promise((resolve) => {

@@ -8,8 +8,8 @@ import * as path from 'path';
 import type { FileSystem } from '../fs/filesystem';
 import { NydusError, wrapError } from '../errors';
 import { PassthroughFs } from '../passthrough';
-import { openRafs, RafsOptions, rafsOptionsFromConfig } from '../rafs';
-import { warmUpRequests } from '../server/warm-up';
+import { openRafs, RafsFs, RafsOptions, rafsOptionsFromConfig } from '../rafs';
+import { warmUpInBackground, warmUpRequests } from '../server/warm-up';
 import type { BackendFactory } from './ports';
 import type { MountCommand } from './types';
 
@@ -18,6 +18,11 @@ export interface BackendDefaults {
   writable?: boolean;
   /** rafs: serve a few hundred requests before the image is served (server/warm-up.ts). Not in a takeover. */
   warmUp?: boolean;
+  /**
+   * rafs with warmUp: whether applications use the mount yet. Until they do, the warm-up continues in the
+   * background after the image is served.
+   */
+  mountInUse?: () => boolean;
 }
 
 /** Parses a mount request's config text: '' is {}, anything else must be a JSON object. */
@@ -80,13 +85,17 @@ function rafsOptions(bootstrap: string, config: string): RafsOptions {
 async function openRafsBackend(command: MountCommand, defaults: BackendDefaults): Promise<FileSystem> {
   const bootstrap = requireSource(command, 'file');
   const options = rafsOptions(bootstrap, command.config);
-  let rafs: FileSystem;
+  let rafs: RafsFs;
   try {
     rafs = await openRafs(options);
   } catch (err) {
     throw wrapError('Rafs', `Cannot open rafs from ${bootstrap}`, err);
   }
-  if (defaults.warmUp) await warmUpRequests(rafs);
+  if (defaults.warmUp) {
+    await warmUpRequests(rafs);
+    const inUse = defaults.mountInUse;
+    if (inUse) void warmUpInBackground(rafs, () => rafs.closed || inUse());
+  }
   return rafs;
 }
 

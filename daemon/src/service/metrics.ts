@@ -28,6 +28,7 @@ export interface FsMetricsReport {
 export interface MetricsSource {
   snapshot(instance?: number): MetricsSnapshot[];
   inFlight: number;
+  applicationRequests?: number;
 }
 
 function addOp(into: Record<string, OpcodeReport>, op: OpSnapshot): void {
