@@ -7,10 +7,11 @@
 import { E, FsError } from '../fs/errno';
 import {
   AttrReply, DirEntry, Entry, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_NOFLUSH, FileSystem, OpenReply, RequestContext, Statfs,
+  isDotOrDotDot,
 } from '../fs/filesystem';
-import { Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './layout';
+import { EROFS_FT_DIR, Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './layout';
 import { RafsMetadata } from './meta/metadata';
-import { assertDir, listFrom, lookupName } from './meta/directory';
+import { assertDir, listFrom, lookupName, readAheadDirectories } from './meta/directory';
 import { readMetaData } from './meta/file-map';
 import { readXattrs } from './meta/xattrs';
 import { DataReader } from './storage/data-reader';
@@ -34,6 +35,8 @@ function erofs(): never { throw new FsError(E.EROFS); }
 
 export class RafsFs implements FileSystem {
   private closing?: Promise<void>;
+  /** Whether listings read the subdirectories' metadata ahead (meta/directory.ts readAheadDirectories). */
+  readAhead = true;
 
   constructor(readonly meta: RafsMetadata, readonly data: DataReader, private readonly opts: RafsFsOptions) {}
 
@@ -105,14 +108,18 @@ export class RafsFs implements FileSystem {
     const dir = await this.inodeOf(nodeid);
     let room = size > 0 ? size : 4096;
     let first = true;
+    const subdirectories: number[] = [];
     // Names are views of the cached directory block (immutable): the reply is encoded before anything changes.
-    return listFrom(this.meta, dir, offset, (d, nextOffset): DirEntry | undefined => {
+    const listed = await listFrom(this.meta, dir, offset, (d, nextOffset): DirEntry | undefined => {
       const need = (24 + d.name.length + 7) & ~7;
       if (!first && need > room) return undefined;
       first = false;
       room -= need;
+      if (d.fileType === EROFS_FT_DIR && !isDotOrDotDot(d.name)) subdirectories.push(d.nid);
       return { ino: d.nid, nextOffset, type: dtypeOf(d.fileType), name: d.name, handle: d.nid };
     });
+    if (subdirectories.length > 0 && this.readAhead) void readAheadDirectories(this.meta, subdirectories);
+    return listed;
   }
 
   releasedir(): void { /* handles are stateless */ }

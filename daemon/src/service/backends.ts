@@ -92,7 +92,10 @@ async function openRafsBackend(command: MountCommand, defaults: BackendDefaults)
     throw wrapError('Rafs', `Cannot open rafs from ${bootstrap}`, err);
   }
   if (defaults.warmUp) {
+    // Before the mount appears, nothing is read ahead: those disk reads would only delay it.
+    rafs.readAhead = false;
     await warmUpRequests(rafs);
+    rafs.readAhead = true;
     const inUse = defaults.mountInUse;
     if (inUse) void warmUpInBackground(rafs, () => rafs.closed || inUse());
   }

@@ -5,6 +5,8 @@
 import { StructView } from './bytes';
 
 export const DIRENT_SIZE = 12;
+/** file_type of a directory (EROFS_FT_DIR). */
+export const EROFS_FT_DIR = 2;
 
 export interface Dirent {
   nid: number;

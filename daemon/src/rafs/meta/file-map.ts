@@ -94,6 +94,13 @@ async function mapChunked(meta: RafsMetadata, inode: Inode, offset: number, end:
   return out;
 }
 
+/** Loads a directory or symlink's bytes [offset, offset+length) into the metadata cache in the background. */
+export async function prefetchMetaData(meta: RafsMetadata, inode: Inode, offset: number, length: number): Promise<void> {
+  if (inode.layout !== LAYOUT_FLAT_PLAIN && inode.layout !== LAYOUT_FLAT_INLINE) return;
+  const extents = mapFlat(meta, inode, offset, Math.min(inode.size, offset + length));
+  await Promise.all(extents.map((e) => (e.kind === 'device' ? meta.source.prefetch(e.pos, e.length) : undefined)));
+}
+
 /** Reads a directory or symlink's bytes [offset, offset+length) from the metadata image (flat layouts only). */
 export async function readMetaData(meta: RafsMetadata, inode: Inode, offset: number, length: number): Promise<Buffer> {
   if (inode.layout !== LAYOUT_FLAT_PLAIN && inode.layout !== LAYOUT_FLAT_INLINE) {

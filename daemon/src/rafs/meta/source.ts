@@ -2,7 +2,9 @@
  * Where the metadata image's bytes come from: a bootstrap file read lazily with positional reads (through a
  * small block cache), or a bootstrap held in memory (the one unpacked from a self-contained blob).
  * read() returns exactly the requested bytes or throws a RafsFormatError naming what lay beyond the end.
+ * prefetch() loads bytes a request will soon need while other requests are served.
  */
+import * as fs from 'fs';
 import { promises as fsp } from 'fs';
 import { LruCache } from '../util/lru';
 import { formatError } from '../errors';
@@ -15,6 +17,13 @@ export interface MetaSource {
   read(offset: number, length: number, what: string): Promise<Buffer>;
   /** File data read around the cache (it would only evict metadata). */
   readData(offset: number, length: number, what: string): Promise<Buffer>;
+  /**
+   * Loads [offset, offset + length) into the cache in the background (libuv threadpool reads, so that several
+   * are in flight at once and the event loop keeps serving). A read() of the same bytes meanwhile does not queue
+   * behind it: it reads at once, and the page cache lets the two share one disk read. Never rejects: errors are
+   * left for read() to report.
+   */
+  prefetch(offset: number, length: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,15 +42,19 @@ export class BufferMetaSource implements MetaSource {
     return this.buf.subarray(offset, offset + length);
   }
   readData(offset: number, length: number, what: string): Promise<Buffer> { return this.read(offset, length, what); }
+  async prefetch(): Promise<void> { /* already in memory */ }
   async close(): Promise<void> { /* nothing held */ }
 }
 
 /** Metadata is read in 64 KiB units: a cold directory walk then needs a sixteenth of the disk round trips. */
 const CACHE_BLOCK = 64 * 1024;
+/** At most this many blocks (1 MiB) per prefetch() call. */
+const MAX_PREFETCH_BLOCKS = 16;
 
 export class FileMetaSource implements MetaSource {
   private readonly blocks: LruCache<number, Buffer>;
   private readonly pending = new Map<number, Promise<Buffer>>();
+  private readonly prefetching = new Map<number, Promise<void>>();
 
   private constructor(private readonly fh: fsp.FileHandle, readonly size: number, readonly description: string,
     cacheBlocks: number) {
@@ -77,6 +90,27 @@ export class FileMetaSource implements MetaSource {
     return all.subarray(at, at + length);
   }
 
+  async prefetch(offset: number, length: number): Promise<void> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0 || offset >= this.size) return;
+    const first = Math.floor(offset / CACHE_BLOCK);
+    const last = Math.floor((Math.min(offset + length, this.size) - 1) / CACHE_BLOCK);
+    const loads: Promise<unknown>[] = [];
+    for (let i = first; i <= last && i - first < MAX_PREFETCH_BLOCKS; i++) {
+      if (this.blocks.has(i)) continue;
+      let p = this.prefetching.get(i);
+      if (!p) {
+        const start = i * CACHE_BLOCK;
+        const index = i;
+        p = this.preadInBackground(start, Math.min(CACHE_BLOCK, this.size - start))
+          .then((b) => { if (!this.blocks.has(index)) this.blocks.set(index, b); }, () => undefined)
+          .finally(() => this.prefetching.delete(index));
+        this.prefetching.set(i, p);
+      }
+      loads.push(p);
+    }
+    await Promise.all(loads);
+  }
+
   private block(index: number): Promise<Buffer> {
     const hit = this.blocks.get(index);
     if (hit) return Promise.resolve(hit);
@@ -89,6 +123,17 @@ export class FileMetaSource implements MetaSource {
       this.pending.set(index, p);
     }
     return p;
+  }
+
+  private preadInBackground(offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    return new Promise((resolve, reject) => {
+      fs.read(this.fh.fd, buf, 0, length, offset, (err, n) => {
+        if (err) reject(err);
+        else if (n !== length) reject(formatError(this.description, offset + n, 'file shrank while reading'));
+        else resolve(buf);
+      });
+    });
   }
 
   async readData(offset: number, length: number, what: string): Promise<Buffer> {

@@ -1,0 +1,56 @@
+/**
+ * Listing a directory reads ahead, in the background, the metadata a walk needs next: the inodes of its
+ * subdirectories and of theirs (two levels), and their first directory blocks. Files are not read ahead.
+ * The assertions count inodes decoded, which does not depend on the machine's speed.
+ */
+import test from 'ava';
+import * as fs from 'fs';
+import * as path from 'path';
+import { openRafs, RafsFs } from '../../daemon/src/rafs';
+import { mkfsErofs, tempDir } from './helpers/system';
+import { CTX } from './helpers/snapshot-fs';
+
+/** root: sub0..sub4 and a file; each sub: kid0..kid2 and a file; each kid: a file. */
+function buildImage(t: { teardown(fn: () => void): void }): string {
+  const work = tempDir('read-ahead');
+  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+  const src = path.join(work, 'src');
+  fs.mkdirSync(src);
+  fs.writeFileSync(path.join(src, 'file'), 'x');
+  for (let s = 0; s < 5; s++) {
+    fs.mkdirSync(path.join(src, `sub${s}`));
+    fs.writeFileSync(path.join(src, `sub${s}`, 'file'), 'x');
+    for (let k = 0; k < 3; k++) {
+      fs.mkdirSync(path.join(src, `sub${s}`, `kid${k}`));
+      fs.writeFileSync(path.join(src, `sub${s}`, `kid${k}`, 'file'), 'x');
+    }
+  }
+  const img = path.join(work, 'img');
+  mkfsErofs(img, src, []);
+  return img;
+}
+
+/** Waits (at most `maxMs`) until `rafs` has decoded `count` inodes; returns how many it has. */
+async function settleAt(rafs: RafsFs, count: number, maxMs = 2000): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  while (rafs.meta.cachedInodes < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 20)); // and nothing more arrives
+  return rafs.meta.cachedInodes;
+}
+
+test('a listing reads the subdirectories two levels down ahead, and no files', async (t) => {
+  const rafs = await openRafs({ bootstrap: buildImage(t) });
+  t.teardown(() => rafs.close());
+  t.is(rafs.meta.cachedInodes, 1);
+  const listed = await rafs.readdir(CTX, 1, 0, 0, 4096);
+  t.is(listed.length, 8); // ".", "..", file, sub0..sub4
+  t.is(await settleAt(rafs, 1 + 5 + 15), 1 + 5 + 15, 'the root, 5 subs and their 15 kids');
+});
+
+test('with read-ahead off, a listing decodes no inode of its entries', async (t) => {
+  const rafs = await openRafs({ bootstrap: buildImage(t) });
+  t.teardown(() => rafs.close());
+  rafs.readAhead = false;
+  await rafs.readdir(CTX, 1, 0, 0, 4096);
+  t.is(await settleAt(rafs, 2, 200), 1);
+});
