@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import { CreateReply, OpenReply } from '../fs/filesystem';
 import { E, FsError, check } from '../fs/errno';
+import { readBuffers } from '../fs/read-buffers';
 import { native, AT_FDCWD, O_DIRECT, O_NOFOLLOW, O_PATH, procFdPath } from '../native';
 import { PassthroughCore } from './core';
 import {
@@ -95,7 +96,7 @@ const ASYNC_READ_BYTES = 64 * 1024;
 
 export function read(core: PassthroughCore, fh: number, offset: number, size: number): Buffer | Promise<Buffer> {
   const handle = core.handles.get(fh, 'file');
-  const buf = Buffer.allocUnsafe(size);
+  const buf = readBuffers.take(size);
   if (size >= ASYNC_READ_BYTES) {
     // The kernel keeps the file open until every read on it is answered, so handle.fd outlives this call.
     return new Promise((resolve, reject) => {

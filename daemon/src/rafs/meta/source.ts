@@ -9,14 +9,18 @@ import { promises as fsp } from 'fs';
 import { LruCache } from '../util/lru';
 import { formatError } from '../errors';
 import { positionalRead } from '../util/pread';
+import { readBuffers } from '../../fs/read-buffers';
 
 export interface MetaSource {
   readonly size: number;
   readonly description: string;
   /** Metadata read through the block cache. */
   read(offset: number, length: number, what: string): Promise<Buffer>;
-  /** File data read around the cache (it would only evict metadata). */
-  readData(offset: number, length: number, what: string): Promise<Buffer>;
+  /**
+   * File data read around the cache (it would only evict metadata). `forReply`: the bytes go into a READ reply
+   * and nowhere else, so the buffer may come from the reply buffer pool (fs/read-buffers.ts).
+   */
+  readData(offset: number, length: number, what: string, forReply?: boolean): Promise<Buffer>;
   /**
    * Loads [offset, offset + length) into the cache in the background (libuv threadpool reads, so that several
    * are in flight at once and the event loop keeps serving). A read() of the same bytes meanwhile does not queue
@@ -136,13 +140,12 @@ export class FileMetaSource implements MetaSource {
     });
   }
 
-  async readData(offset: number, length: number, what: string): Promise<Buffer> {
+  async readData(offset: number, length: number, what: string, forReply = false): Promise<Buffer> {
     checkRange(this, offset, length, what);
-    return this.pread(offset, length);
+    return this.pread(offset, length, forReply ? readBuffers.take(length) : Buffer.allocUnsafe(length));
   }
 
-  private async pread(offset: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
+  private async pread(offset: number, length: number, buf: Buffer = Buffer.allocUnsafe(length)): Promise<Buffer> {
     let done = 0;
     while (done < length) {
       const bytesRead = await positionalRead(this.fh.fd, buf, done, length - done, offset + done);

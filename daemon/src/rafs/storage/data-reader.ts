@@ -38,7 +38,7 @@ export class DataReader {
       case 'zero':
         return Buffer.alloc(e.length);
       case 'device':
-        if (e.device === 0) return this.meta.source.readData(e.pos, e.length, `data of inode ${inode.nid}`);
+        if (e.device === 0) return this.meta.source.readData(e.pos, e.length, `data of inode ${inode.nid}`, true);
         return this.backend.readAt(e.device - 1, e.pos, e.length);
       case 'chunk':
         return this.chunks.readRange(e.blobIndex, e.ciIndex, e.offsetInChunk, e.length);

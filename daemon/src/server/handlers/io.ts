@@ -6,6 +6,7 @@ import {
 } from '../../abi/structs';
 import { E, FsError } from '../../fs/errno';
 import { FOPEN_PASSTHROUGH, OpenReply } from '../../fs/filesystem';
+import { readBuffers } from '../../fs/read-buffers';
 import { cstring, need } from '../body';
 import type { Request } from '../request';
 import { settle } from '../request';
@@ -52,8 +53,10 @@ export function registerIoHandlers(t: HandlerTable): void {
     const fh = readU64(req.buf, off);
     const offset = readU64(req.buf, off + 8);
     const size = Math.min(req.buf.readUInt32LE(off + 16), s.maxWrite);
-    settle(req, () => optional(s.fs, 'read')(req.ctx, req.h.nodeid, fh, offset, size), (data) =>
-      req.replyData(data.length > size ? data.subarray(0, size) : data));
+    settle(req, () => optional(s.fs, 'read')(req.ctx, req.h.nodeid, fh, offset, size), (data) => {
+      req.replyData(data.length > size ? data.subarray(0, size) : data);
+      readBuffers.give(data); // written: the kernel has its copy
+    });
   });
 
   t.set(Opcode.WRITE, (req, s) => {
