@@ -125,6 +125,21 @@ test('sequential reads prefetch the following chunk; random reads do not', async
   t.is(rafs.data.readaheads, 1, 'a jump is not sequential');
 });
 
+test('a sequential reader of chunks stored uncompressed reads the blob directly, and nothing is cached', async (t) => {
+  const chunks = Array.from({ length: 4 }, (_, i) => chunk(300 + i));
+  const opts = write('stored', { files: [{ name: 'f', chunks }], chunkSize: CHUNK, codec: 'none', ciVersion: 2 });
+  const rafs = await openRafs(opts);
+  t.teardown(() => rafs.close());
+  const e = await rafs.lookup(CTX, 1, Buffer.from('f'));
+  for (let i = 0; i < chunks.length; i++) {
+    t.deepEqual(await rafs.read(CTX, e.nodeid, 0, i * CHUNK, CHUNK), chunks[i]);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  t.is(rafs.data.readaheads, 2, 'the second and third reads looked ahead (the first is not known to be sequential)');
+  t.is(rafs.data.chunks.cachedBytes, 0, 'but left the next chunk to the kernel readahead on the blob');
+  t.is(rafs.data.chunks.stats.backendReads, 4);
+});
+
 test('255-byte names (the EROFS maximum, which mkfs.erofs 1.5 cannot write) are listed and found', async (t) => {
   const long = 'n'.repeat(255);
   const opts = write('names', { files: [{ name: long, chunks: [chunk(7)] }, { name: '+', chunks: [chunk(8)] }], chunkSize: CHUNK, codec: 'zstd', ciVersion: 1 });

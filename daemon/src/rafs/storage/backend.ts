@@ -3,8 +3,11 @@
  * their index in the image's blob table / device table; it knows nothing of chunks, codecs or caching.
  */
 export interface BlobBackend {
-  /** Exactly `length` bytes at `offset` of blob `blobIndex`; a short blob is a RafsFormatError. */
-  readAt(blobIndex: number, offset: number, length: number): Promise<Buffer>;
+  /**
+   * Exactly `length` bytes at `offset` of blob `blobIndex`; a short blob is a RafsFormatError. `forReply`: the
+   * bytes go into a READ reply and nowhere else, so the buffer may come from the reply buffer pool.
+   */
+  readAt(blobIndex: number, offset: number, length: number, forReply?: boolean): Promise<Buffer>;
   /** Blob size in bytes. */
   size(blobIndex: number): Promise<number>;
   close(): Promise<void>;

@@ -50,14 +50,15 @@ export class ChunkReader {
   /**
    * Bytes [offset, offset + length) of a chunk. A chunk the blob stores uncompressed (and that needs no digest
    * check) is not cached whole on a miss: just the range is read, so small random reads cost a small read.
+   * `forReply` as for BlobBackend.readAt.
    */
-  async readRange(blobIndex: number, ciIndex: number, offset: number, length: number): Promise<Buffer> {
+  async readRange(blobIndex: number, ciIndex: number, offset: number, length: number, forReply = false): Promise<Buffer> {
     const key = `${blobIndex}:${ciIndex}`;
-    if (!this.cache.get(key) && !this.inflight.has(key) && !this.opts.digestValidate) {
+    if (!this.cache.get(key) && !this.inflight.has(key) && (await this.readsDirectly(blobIndex, ciIndex))) {
       const ci = await this.table.lookup(blobIndex, ciIndex);
-      if (!ci.compressed && !ci.flags && offset + length <= ci.uncompressedSize && ci.compressedSize === ci.uncompressedSize) {
+      if (offset + length <= ci.uncompressedSize) {
         this.stats.backendReads++;
-        return this.backend.readAt(blobIndex, ci.compressedOffset + offset, length);
+        return this.backend.readAt(blobIndex, ci.compressedOffset + offset, length, forReply);
       }
     }
     const chunk = await this.read(blobIndex, ciIndex);
@@ -65,6 +66,26 @@ export class ChunkReader {
       throw formatError(`chunk ${ciIndex} of blob ${blobIndex}`, 0, `needs bytes up to ${offset + length}, chunk has ${chunk.length}`);
     }
     return chunk.subarray(offset, offset + length);
+  }
+
+  /**
+   * Loads a chunk a sequential reader will soon reach into the cache, unless it is one readRange() reads
+   * directly from the blob: for those the kernel's readahead on the blob file does the job, without a copy
+   * kept here. Never rejects.
+   */
+  async prefetch(blobIndex: number, ciIndex: number): Promise<void> {
+    try {
+      if (!(await this.readsDirectly(blobIndex, ciIndex))) await this.read(blobIndex, ciIndex);
+    } catch {
+      // left for the real read to report
+    }
+  }
+
+  /** Whether the blob stores this chunk as is (no compression, no flags) and no digest needs checking. */
+  private async readsDirectly(blobIndex: number, ciIndex: number): Promise<boolean> {
+    if (this.opts.digestValidate) return false;
+    const ci = await this.table.lookup(blobIndex, ciIndex);
+    return !ci.compressed && !ci.flags && ci.compressedSize === ci.uncompressedSize;
   }
 
   private async load(blobIndex: number, ciIndex: number): Promise<Buffer> {

@@ -39,9 +39,9 @@ export class DataReader {
         return Buffer.alloc(e.length);
       case 'device':
         if (e.device === 0) return this.meta.source.readData(e.pos, e.length, `data of inode ${inode.nid}`, true);
-        return this.backend.readAt(e.device - 1, e.pos, e.length);
+        return this.backend.readAt(e.device - 1, e.pos, e.length, true);
       case 'chunk':
-        return this.chunks.readRange(e.blobIndex, e.ciIndex, e.offsetInChunk, e.length);
+        return this.chunks.readRange(e.blobIndex, e.ciIndex, e.offsetInChunk, e.length, true);
     }
   }
 
@@ -51,7 +51,7 @@ export class DataReader {
       const e = next[0];
       if (e?.kind === 'chunk') {
         this.readaheads++;
-        return this.chunks.read(e.blobIndex, e.ciIndex).then(() => undefined);
+        return this.chunks.prefetch(e.blobIndex, e.ciIndex);
       }
       return undefined;
     }).catch(() => undefined);

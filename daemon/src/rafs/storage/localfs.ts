@@ -8,6 +8,7 @@ import * as path from 'path';
 import { E, FsError } from '../../fs/errno';
 import { formatError } from '../errors';
 import { BlobBackend } from './backend';
+import { readBuffers } from '../../fs/read-buffers';
 import { positionalRead } from '../util/pread';
 
 export interface LocalFsOptions {
@@ -59,12 +60,12 @@ export class LocalFsBackend implements BlobBackend {
     return (await this.handle(blobIndex)).size;
   }
 
-  async readAt(blobIndex: number, offset: number, length: number): Promise<Buffer> {
+  async readAt(blobIndex: number, offset: number, length: number, forReply = false): Promise<Buffer> {
     const blob = await this.handle(blobIndex);
     if (!Number.isSafeInteger(offset) || offset < 0 || length < 0 || offset + length > blob.size) {
       throw formatError(`blob ${blob.path}`, offset, `${length} bytes lie beyond its end (${blob.size} bytes)`);
     }
-    const buf = Buffer.allocUnsafe(length);
+    const buf = forReply ? readBuffers.take(length) : Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const bytesRead = await positionalRead(blob.fh.fd, buf, done, length - done, offset + done);
