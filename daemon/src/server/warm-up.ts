@@ -6,7 +6,9 @@
  * would send them and handled by a throwaway Dispatcher on the real filesystem; replies are decoded as far as
  * needed, then discarded. Every lookup it causes (LOOKUP, READDIRPLUS entries with attributes) is forgotten
  * again. With the defaults (10 rounds, about 700 requests, at most 100 ms) that find took 98-100 ms and the mount
- * appeared 15-25 ms later. It never throws: a failure only means the first requests are slower.
+ * appeared 15-25 ms later. warmUpInBackground() goes on once the mount is up, yielding to the mount's own
+ * requests, until applications start using it. Neither ever throws: a failure only means the first requests are
+ * slower.
  */
 import { FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, Opcode } from '../abi/opcodes';
 import { direntSize, ENTRY_OUT_SIZE, IN_HEADER_SIZE, OUT_HEADER_SIZE } from '../abi/structs';
@@ -26,7 +28,8 @@ export interface WarmUpLimits {
   maxMs: number;
   /**
    * Wait for a turn of the event loop before each request, so that a live mount's requests are served in between
-   * (each waits for at most one warm-up request), and stop as soon as this returns true (the filesystem closed).
+   * (each waits for at most one warm-up request), and stop as soon as this returns true (the filesystem closed,
+   * or applications use the mount).
    */
   background?: { stopWhen: () => boolean };
 }
@@ -56,8 +59,8 @@ export async function warmUpRequests(fs: FileSystem, limits: WarmUpLimits = DEFA
 }
 
 /**
- * Continues the warm-up while the mount serves: one request per turn of the event loop, until the rounds or the
- * time are used up or `stopWhen()` says the filesystem has closed. Never rejects.
+ * Continues the warm-up once the mount is up: one request per turn of the event loop, until the rounds or the
+ * time are used up or `stopWhen()` says to stop. Never rejects.
  */
 export function warmUpInBackground(fs: FileSystem, stopWhen: () => boolean): Promise<number> {
   return warmUpRequests(fs, { rounds: BACKGROUND_WARM_UP_ROUNDS, maxMs: BACKGROUND_WARM_UP_MS, background: { stopWhen } });
