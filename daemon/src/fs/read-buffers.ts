@@ -1,7 +1,8 @@
 /**
  * Reusable buffers for the data of READ replies. A fresh 1 MiB Buffer per READ is memory V8 counts as external,
  * and it starts a major GC every few dozen MiB: during a 256 MiB sequential read of a rafs image (page cache
- * warm) garbage collection took about 40% of the daemon's CPU, and the read took 0.22 s; reusing buffers, 0.11-0.15 s.
+ * warm) garbage collection took about 40% of the daemon's CPU, and the read took 0.22 s; reusing buffers,
+ * 0.11-0.15 s.
  *
  * A filesystem takes a buffer for data it returns from read() and keeps no reference to; the READ handler gives
  * it back once the reply has been written (writes to /dev/fuse are synchronous, so the kernel has copied it).

@@ -3,7 +3,9 @@
  * the entries of the chosen block (names are sorted bytewise, "." and ".." among them). Listing positions
  * are the kernel's: block * blksz + entry * 12, so a cookie is a pure function of the directory's bytes.
  */
-import { DIRENT_SIZE, Dirent, EROFS_FT_DIR, Inode, S_IFDIR, S_IFMT, StructView, decodeDirent, direntCount } from '../layout';
+import {
+  DIRENT_SIZE, Dirent, EROFS_FT_DIR, Inode, S_IFDIR, S_IFMT, StructView, decodeDirent, direntCount,
+} from '../layout';
 import { E, FsError } from '../../fs/errno';
 import { isDotOrDotDot } from '../../fs/filesystem';
 import { RafsMetadata } from './metadata';

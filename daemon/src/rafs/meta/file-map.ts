@@ -95,7 +95,8 @@ async function mapChunked(meta: RafsMetadata, inode: Inode, offset: number, end:
 }
 
 /** Loads a directory or symlink's bytes [offset, offset+length) into the metadata cache in the background. */
-export async function prefetchMetaData(meta: RafsMetadata, inode: Inode, offset: number, length: number): Promise<void> {
+export async function prefetchMetaData(meta: RafsMetadata, inode: Inode, offset: number, length: number,
+): Promise<void> {
   if (inode.layout !== LAYOUT_FLAT_PLAIN && inode.layout !== LAYOUT_FLAT_INLINE) return;
   const extents = mapFlat(meta, inode, offset, Math.min(inode.size, offset + length));
   await Promise.all(extents.map((e) => (e.kind === 'device' ? meta.source.prefetch(e.pos, e.length) : undefined)));

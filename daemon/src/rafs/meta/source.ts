@@ -95,7 +95,8 @@ export class FileMetaSource implements MetaSource {
   }
 
   async prefetch(offset: number, length: number): Promise<void> {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0 || offset >= this.size) return;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return;
+    if (offset < 0 || length <= 0 || offset >= this.size) return;
     const first = Math.floor(offset / CACHE_BLOCK);
     const last = Math.floor((Math.min(offset + length, this.size) - 1) / CACHE_BLOCK);
     const loads: Promise<unknown>[] = [];
