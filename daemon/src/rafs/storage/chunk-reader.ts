@@ -70,8 +70,8 @@ export class ChunkReader {
 
   /**
    * Loads a chunk a sequential reader will soon reach into the cache, unless it is one readRange() reads
-   * directly from the blob: for those the kernel's readahead on the blob file does the job, without a copy
-   * kept here. Never rejects.
+   * directly from the blob: for those the kernel's readahead on the blob file (localfs, the only backend so far)
+   * does the job, without a copy kept here. Never rejects.
    */
   async prefetch(blobIndex: number, ciIndex: number): Promise<void> {
     try {
