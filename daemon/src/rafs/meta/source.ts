@@ -4,7 +4,6 @@
  * read() returns exactly the requested bytes or throws a RafsFormatError naming what lay beyond the end.
  * prefetch() loads bytes a request will soon need while other requests are served.
  */
-import * as fs from 'fs';
 import { promises as fsp } from 'fs';
 import { LruCache } from '../util/lru';
 import { formatError } from '../errors';
@@ -106,7 +105,7 @@ export class FileMetaSource implements MetaSource {
       if (!p) {
         const start = i * CACHE_BLOCK;
         const index = i;
-        p = this.preadInBackground(start, Math.min(CACHE_BLOCK, this.size - start))
+        p = this.pread(start, Math.min(CACHE_BLOCK, this.size - start), undefined, true)
           .then((b) => { if (!this.blocks.has(index)) this.blocks.set(index, b); }, () => undefined)
           .finally(() => this.prefetching.delete(index));
         this.prefetching.set(i, p);
@@ -130,26 +129,16 @@ export class FileMetaSource implements MetaSource {
     return p;
   }
 
-  private preadInBackground(offset: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
-    return new Promise((resolve, reject) => {
-      fs.read(this.fh.fd, buf, 0, length, offset, (err, n) => {
-        if (err) reject(err);
-        else if (n !== length) reject(formatError(this.description, offset + n, 'file shrank while reading'));
-        else resolve(buf);
-      });
-    });
-  }
-
   async readData(offset: number, length: number, what: string, forReply = false): Promise<Buffer> {
     checkRange(this, offset, length, what);
     return this.pread(offset, length, forReply ? readBuffers.take(length) : Buffer.allocUnsafe(length));
   }
 
-  private async pread(offset: number, length: number, buf: Buffer = Buffer.allocUnsafe(length)): Promise<Buffer> {
+  private async pread(offset: number, length: number, buf: Buffer = Buffer.allocUnsafe(length), inBackground = false,
+  ): Promise<Buffer> {
     let done = 0;
     while (done < length) {
-      const bytesRead = await positionalRead(this.fh.fd, buf, done, length - done, offset + done);
+      const bytesRead = await positionalRead(this.fh.fd, buf, done, length - done, offset + done, inBackground);
       if (bytesRead === 0) throw formatError(this.description, offset + done, 'file shrank while reading');
       done += bytesRead;
     }

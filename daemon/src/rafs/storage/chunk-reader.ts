@@ -5,7 +5,7 @@
  */
 import { LruCache } from '../util/lru';
 import { RafsUnsupportedError, formatError } from '../errors';
-import { CODEC_NONE, DIGEST_BLAKE3, DIGEST_SHA256, EXT_DIGEST_SHA256 } from '../layout';
+import { CODEC_NONE, CiEntry, DIGEST_BLAKE3, DIGEST_SHA256, EXT_DIGEST_SHA256 } from '../layout';
 import { RafsMetadata } from '../meta/metadata';
 import { BlobBackend } from './backend';
 import { ChunkTable } from './chunk-table';
@@ -54,11 +54,11 @@ export class ChunkReader {
    */
   async readRange(blobIndex: number, ciIndex: number, offset: number, length: number, forReply = false): Promise<Buffer> {
     const key = `${blobIndex}:${ciIndex}`;
-    if (!this.cache.get(key) && !this.inflight.has(key) && (await this.readsDirectly(blobIndex, ciIndex))) {
-      const ci = await this.table.lookup(blobIndex, ciIndex);
-      if (offset + length <= ci.uncompressedSize) {
+    if (!this.cache.get(key) && !this.inflight.has(key)) {
+      const raw = await this.storedRaw(blobIndex, ciIndex);
+      if (raw && offset + length <= raw.uncompressedSize) {
         this.stats.backendReads++;
-        return this.backend.readAt(blobIndex, ci.compressedOffset + offset, length, forReply);
+        return this.backend.readAt(blobIndex, raw.compressedOffset + offset, length, forReply);
       }
     }
     const chunk = await this.read(blobIndex, ciIndex);
@@ -75,17 +75,17 @@ export class ChunkReader {
    */
   async prefetch(blobIndex: number, ciIndex: number): Promise<void> {
     try {
-      if (!(await this.readsDirectly(blobIndex, ciIndex))) await this.read(blobIndex, ciIndex);
+      if (!(await this.storedRaw(blobIndex, ciIndex))) await this.read(blobIndex, ciIndex);
     } catch {
       // left for the real read to report
     }
   }
 
-  /** Whether the blob stores this chunk as is (no compression, no flags) and no digest needs checking. */
-  private async readsDirectly(blobIndex: number, ciIndex: number): Promise<boolean> {
-    if (this.opts.digestValidate) return false;
+  /** The chunk's info when the blob stores it as is (no compression, no flags) and no digest needs checking. */
+  private async storedRaw(blobIndex: number, ciIndex: number): Promise<CiEntry | undefined> {
+    if (this.opts.digestValidate) return undefined;
     const ci = await this.table.lookup(blobIndex, ciIndex);
-    return !ci.compressed && !ci.flags && ci.compressedSize === ci.uncompressedSize;
+    return !ci.compressed && !ci.flags && ci.compressedSize === ci.uncompressedSize ? ci : undefined;
   }
 
   private async load(blobIndex: number, ciIndex: number): Promise<Buffer> {

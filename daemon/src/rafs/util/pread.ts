@@ -4,7 +4,8 @@
  * and back cost more than the read itself (on a 2-core VM, 4 KiB random reads of a cold erofs image went from
  * about 4,200 to 6,900 per second with one reader, and did not get slower with four). Larger ones (sequential
  * chunk reads, readahead) go to the threadpool through the callback API (fs.read, cheaper per call than
- * FileHandle.read), so that their disk waits overlap with serving other requests.
+ * FileHandle.read), so that their disk waits overlap with serving other requests; so do reads `inBackground`
+ * (read-ahead, which no request waits for), whatever their size.
  */
 import * as fs from 'fs';
 import { check } from '../../fs/errno';
@@ -12,8 +13,9 @@ import { native } from '../../native';
 
 const SYNC_READ_BYTES = 64 * 1024;
 
-export function positionalRead(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
-  if (len <= SYNC_READ_BYTES) {
+export function positionalRead(fd: number, buf: Buffer, off: number, len: number, pos: number,
+  inBackground = false): Promise<number> {
+  if (len <= SYNC_READ_BYTES && !inBackground) {
     try {
       return Promise.resolve(check(native.pread(fd, buf, off, len, pos), 'pread'));
     } catch (err) {
