@@ -41,8 +41,8 @@ export const DEFAULT_WARM_UP: WarmUpLimits = { rounds: 10, maxMs: 100 };
  * the mount took a fresh daemon's first find (image in the page cache) from 78 to 58 ms, but delayed the mount
  * by 120 ms. Served in the background they delay nothing.
  */
-export const BACKGROUND_WARM_UP_ROUNDS = 30;
-export const BACKGROUND_WARM_UP_MS = 500;
+const BACKGROUND_WARM_UP_ROUNDS = 30;
+const BACKGROUND_WARM_UP_MS = 500;
 
 /** Resolves with the number of requests served (0 when the filesystem cannot list directories). */
 export async function warmUpRequests(fs: FileSystem, limits: WarmUpLimits = DEFAULT_WARM_UP): Promise<number> {
