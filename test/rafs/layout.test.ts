@@ -5,7 +5,7 @@
 import test from 'ava';
 import {
   decodeChunkAddress, decodeCiV1, decodeCiV2, decodeDirBlock, decodeInode, decodeRdev, decodeSuperblock,
-  decodeTocTarHeader, decodeXattrEntry, decodeXattrHeader, deviceIdMask, StructView,
+  decodeTocTarHeader, decodeXattrEntry, decodeXattrHeader, deviceIdMask, StructView, subdirectoryNids,
 } from '../../daemon/src/rafs/layout';
 import { RafsFormatError } from '../../daemon/src/rafs';
 
@@ -92,6 +92,19 @@ test('decodeDirBlock(): names end at the next nameoff, the last at the block end
     { message: /directory block 0 of inode 3 at offset 8192: bad first nameoff 13/ });
   const backwards = Buffer.from(block); backwards.writeUInt16LE(10, 20);
   t.throws(() => decodeDirBlock(new StructView(backwards, 'dir', 0)), { instanceOf: RafsFormatError });
+});
+
+test('subdirectoryNids(): the directories of a block, without "." and "..", also when the last name is NUL-padded', (t) => {
+  const entries: [number, string, number][] = [
+    [5, '!x', 2], [1, '.', 2], [0, '..', 2], [7, '.a', 2], [8, '..b', 2], [9, 'file', 1], [10, '...', 2], [11, 'z', 2],
+  ];
+  const block = dirBlock(entries, 4096); // "z" runs to the block end: NUL padding
+  const view = new StructView(block, 'dir', 0);
+  t.deepEqual(subdirectoryNids(view, entries.length), [5, 7, 8, 10, 11]);
+  t.deepEqual(subdirectoryNids(view, entries.length),
+    decodeDirBlock(view).filter((d) => d.fileType === 2 && !['.', '..'].includes(d.name.toString())).map((d) => d.nid));
+  const lastIsDot = dirBlock([[5, 'a', 2], [3, '.', 2]], 4096);
+  t.deepEqual(subdirectoryNids(new StructView(lastIsDot, 'dir', 0), 2), [5]);
 });
 
 test('xattr header and entries', (t) => {

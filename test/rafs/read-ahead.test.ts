@@ -54,3 +54,34 @@ test('with read-ahead off, a listing decodes no inode of its entries', async (t)
   await rafs.readdir(CTX, 1, 0, 0, 4096);
   t.is(await settleAt(rafs, 2, 200), 1);
 });
+
+/** Records the offsets `rafs` asks its metadata source to prefetch from now on. */
+function recordPrefetches(rafs: RafsFs): number[] {
+  const offsets: number[] = [];
+  const source = rafs.meta.source;
+  const prefetch = source.prefetch.bind(source);
+  source.prefetch = (offset, length) => { offsets.push(offset); return prefetch(offset, length); };
+  return offsets;
+}
+
+test('a directory is read ahead once: listing a subdirectory after its parent reads nothing ahead again', async (t) => {
+  const img = buildImage(t);
+  const walked = await openRafs({ bootstrap: img });
+  t.teardown(() => walked.close());
+  await walked.readdir(CTX, 1, 0, 0, 4096);
+  await settleAt(walked, 1 + 5 + 15);
+  const again = recordPrefetches(walked);
+  const sub0 = await walked.lookup(CTX, 1, Buffer.from('sub0'));
+  t.is((await walked.readdir(CTX, sub0.nodeid, 0, 0, 4096)).length, 6);
+  await new Promise((r) => setTimeout(r, 50));
+  t.deepEqual(again, [], 'kid0..kid2 were read ahead with the root listing');
+
+  // The same listing in a filesystem that has not listed the root reads kid0..kid2 ahead.
+  const fresh = await openRafs({ bootstrap: img });
+  t.teardown(() => fresh.close());
+  const first = recordPrefetches(fresh);
+  const freshSub0 = await fresh.lookup(CTX, 1, Buffer.from('sub0'));
+  await fresh.readdir(CTX, freshSub0.nodeid, 0, 0, 4096);
+  await new Promise((r) => setTimeout(r, 50));
+  t.true(first.length >= 3, `prefetched ${first.length} ranges`);
+});

@@ -39,6 +39,27 @@ export function decodeDirent(v: StructView, i: number, count: number): Dirent {
   return { nid, fileType: v.u8(at + 10), name };
 }
 
+/**
+ * The nids of the subdirectories a validated block lists, "." and ".." left out, without decoding any name (a
+ * read-ahead scans many blocks for a few entries).
+ */
+export function subdirectoryNids(v: StructView, count: number): number[] {
+  const out: number[] = [];
+  const buf = v.buf;
+  for (let i = 0; i < count; i++) {
+    const at = i * DIRENT_SIZE;
+    if (v.u8(at + 10) !== EROFS_FT_DIR) continue;
+    const start = v.u16(at + 8);
+    const end = i + 1 < count ? v.u16(at + 20) : buf.length;
+    const length = end - start;
+    // "." and ".." (possibly NUL-padded in the last entry): one or two dots, then the end or a NUL.
+    if (buf[start] === 0x2e && (length === 1 || buf[start + 1] === 0 ||
+        (buf[start + 1] === 0x2e && (length === 2 || buf[start + 2] === 0)))) continue;
+    out.push(v.u64(at, 'dirent nid'));
+  }
+  return out;
+}
+
 export function decodeDirBlock(v: StructView): Dirent[] {
   const count = direntCount(v);
   const out: Dirent[] = [];
