@@ -30,6 +30,20 @@ test('the request warm-up walks down the tree and forgets every lookup it made',
   t.deepEqual(state.inodes.filter((n) => n.nodeid !== FUSE_ROOT_ID).map((n) => n.lookups), [], 'no lookup left counted');
 });
 
+test('successive warm-up rounds look up other entries, so that code for entries not cached yet warms up too', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nydus-warm-up-rounds-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // 30 entries: 6 looked up per listing stay under the share at which listings switch to attributes.
+  for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(dir, `f${String(i).padStart(2, '0')}`), 'x');
+  const pfs = new PassthroughFs({ sharedDir: dir, writable: false });
+  t.teardown(() => pfs.destroy());
+  const looked = new Set<string>();
+  const lookup = pfs.lookup.bind(pfs);
+  pfs.lookup = (ctx, parent, name) => { looked.add(name.toString()); return lookup(ctx, parent, name); };
+  await warmUpRequests(pfs, { rounds: 2, maxMs: 10_000 });
+  t.is(looked.size, 12, [...looked].sort().join(' ')); // 6 entries per round, 2 rounds
+});
+
 test('the request warm-up stops at its time budget', async (t) => {
   const pfs = new PassthroughFs({ sharedDir: makeTree(t), writable: false });
   t.teardown(() => pfs.destroy());
