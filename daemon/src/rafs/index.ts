@@ -33,6 +33,7 @@ export async function openRafs(opts: RafsOptions, hooks: OpenRafsHooks = {}): Pr
   let backend: BlobBackend | undefined;
   try {
     const meta = await RafsMetadata.open(source);
+    void source.preload();
     const localfsDir = opts.localfsDir ?? (opts.blobs ? undefined : path.dirname(opts.bootstrap));
     const local = new LocalFsBackend({ blobIds: meta.blobIds(), dir: localfsDir, paths: opts.blobs, fallback: selfContainedBlob });
     backend = hooks.wrapBackend ? hooks.wrapBackend(local) : local;

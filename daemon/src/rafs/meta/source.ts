@@ -2,7 +2,9 @@
  * Where the metadata image's bytes come from: a bootstrap file read lazily with positional reads (through a
  * small block cache), or a bootstrap held in memory (the one unpacked from a self-contained blob).
  * read() returns exactly the requested bytes or throws a RafsFormatError naming what lay beyond the end.
- * prefetch() loads bytes a request will soon need while other requests are served.
+ * prefetch() loads bytes a request will soon need while other requests are served; peek() answers only from
+ * memory. A bootstrap small enough is loaded whole, in the background (preload()), the way upstream nydusd maps
+ * its whole bootstrap: what a walk needs is then in the daemon's memory, whatever happens to the page cache.
  */
 import { promises as fsp } from 'fs';
 import { LruCache } from '../util/lru';
@@ -27,6 +29,13 @@ export interface MetaSource {
    * left for read() to report.
    */
   prefetch(offset: number, length: number): Promise<void>;
+  /** [offset, offset + length) if it is in memory now (one cache block at most), else undefined. Never reads. */
+  peek(offset: number, length: number): Buffer | undefined;
+  /**
+   * Loads the whole source into the cache in the background when it takes at most half the cache (a bootstrap
+   * without file data); otherwise does nothing. Never rejects.
+   */
+  preload(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +55,10 @@ export class BufferMetaSource implements MetaSource {
   }
   readData(offset: number, length: number, what: string): Promise<Buffer> { return this.read(offset, length, what); }
   async prefetch(): Promise<void> { /* already in memory */ }
+  peek(offset: number, length: number): Buffer | undefined {
+    return offset >= 0 && length >= 0 && offset + length <= this.buf.length ? this.buf.subarray(offset, offset + length) : undefined;
+  }
+  async preload(): Promise<void> { /* already in memory */ }
   async close(): Promise<void> { /* nothing held */ }
 }
 
@@ -53,14 +66,16 @@ export class BufferMetaSource implements MetaSource {
 const CACHE_BLOCK = 64 * 1024;
 /** At most this many blocks (1 MiB) per prefetch() call. */
 const MAX_PREFETCH_BLOCKS = 16;
+const PREFETCH_SPAN = MAX_PREFETCH_BLOCKS * CACHE_BLOCK;
 
 export class FileMetaSource implements MetaSource {
   private readonly blocks: LruCache<number, Buffer>;
   private readonly pending = new Map<number, Promise<Buffer>>();
   private readonly prefetching = new Map<number, Promise<void>>();
+  private closed = false;
 
   private constructor(private readonly fh: fsp.FileHandle, readonly size: number, readonly description: string,
-    cacheBlocks: number) {
+    private readonly cacheBlocks: number) {
     this.blocks = new LruCache(cacheBlocks);
   }
 
@@ -95,7 +110,7 @@ export class FileMetaSource implements MetaSource {
 
   async prefetch(offset: number, length: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return;
-    if (offset < 0 || length <= 0 || offset >= this.size) return;
+    if (this.closed || offset < 0 || length <= 0 || offset >= this.size) return;
     const first = Math.floor(offset / CACHE_BLOCK);
     const last = Math.floor((Math.min(offset + length, this.size) - 1) / CACHE_BLOCK);
     const loads: Promise<unknown>[] = [];
@@ -113,6 +128,22 @@ export class FileMetaSource implements MetaSource {
       loads.push(p);
     }
     await Promise.all(loads);
+  }
+
+  peek(offset: number, length: number): Buffer | undefined {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) return undefined;
+    const index = Math.floor(offset / CACHE_BLOCK);
+    const at = offset - index * CACHE_BLOCK;
+    if (at + length > CACHE_BLOCK) return undefined;
+    const b = this.blocks.get(index);
+    return b && at + length <= b.length ? b.subarray(at, at + length) : undefined;
+  }
+
+  async preload(): Promise<void> {
+    if (this.size > (this.cacheBlocks * CACHE_BLOCK) / 2) return;
+    for (let offset = 0; offset < this.size && !this.closed; offset += PREFETCH_SPAN) {
+      await this.prefetch(offset, PREFETCH_SPAN);
+    }
   }
 
   private block(index: number): Promise<Buffer> {
@@ -145,7 +176,10 @@ export class FileMetaSource implements MetaSource {
     return buf;
   }
 
+  /** Background reads still in flight finish first: their fd must not be closed (and reused) under them. */
   async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.prefetching.values());
     this.blocks.clear();
     await this.fh.close();
   }
