@@ -198,6 +198,12 @@ export interface FileSystem {
    * backend that can build it from `e.handle` without searching the directory again implements this.
    */
   readdirplusEntry?(ctx: RequestContext, parent: number, e: DirEntry): R<Entry>;
+  /**
+   * Like readdirplusEntry(), but only when the backend has the entry at hand without any I/O; else undefined
+   * (and nothing counted). A names-only READDIRPLUS sends what this gives for subdirectories, sparing the walk a
+   * LOOKUP per directory.
+   */
+  entryAtHand?(ctx: RequestContext, parent: number, e: DirEntry): Entry | undefined;
   releasedir?(ctx: RequestContext, nodeid: number, fh: number): R<void>;
   fsyncdir?(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): R<void>;
 

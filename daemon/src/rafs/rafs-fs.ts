@@ -68,6 +68,11 @@ export class RafsFs implements FileSystem {
     return this.entryOf(await this.meta.inode(e.handle));
   }
 
+  entryAtHand(_ctx: RequestContext, _parent: number, e: DirEntry): Entry | undefined {
+    const inode = e.handle === undefined ? undefined : this.meta.inodeAtHand(e.handle);
+    return inode && this.entryOf(inode);
+  }
+
   forget(): void { /* stateless: nothing to drop */ }
 
   async getattr(_ctx: RequestContext, nodeid: number, _fh?: number): Promise<AttrReply> {

@@ -388,6 +388,15 @@ export class Vfs implements FileSystem {
     return this.lookup(ctx, parent, e.name);
   }
 
+  entryAtHand(ctx: RequestContext, parent: number, e: DirEntry): Entry | undefined {
+    const { inst, local } = this.route(parent);
+    if (!inst?.fs.entryAtHand || e.handle === undefined || (parent === 1 && this.pseudo.get(1).mounts.has(e.name.toString()))) {
+      return undefined;
+    }
+    const entry = inst.fs.entryAtHand(ctx, local, e);
+    return entry && this.mapEntry(inst, entry);
+  }
+
   releasedir(ctx: RequestContext, nodeid: number, fh: number): R<void> {
     const { inst, local } = this.route(nodeid);
     if (!inst || !inst.fs.opendir) return undefined;

@@ -74,6 +74,25 @@ export class RafsMetadata {
     return inode;
   }
 
+  /**
+   * The inode if it can be had without a read: decoded already, or its bytes in the source's memory. A bad inode
+   * gives undefined too; inode() reports it.
+   */
+  inodeAtHand(nid: number): Inode | undefined {
+    const hit = this.inodes.get(nid);
+    if (hit || !Number.isSafeInteger(nid) || nid < 0 || nid > MAX_NID) return hit;
+    const offset = this.inodeOffset(nid);
+    const raw = this.source.peek(offset, Math.min(64, this.source.size - offset));
+    if (!raw || raw.length < 32) return undefined;
+    try {
+      const inode = decodeInode(raw, nid, offset, this.sb);
+      this.inodes.set(nid, inode);
+      return inode;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Blob ids in device order (device N = entry N - 1): the blob table for RAFS v6, device tags otherwise. */
   blobIds(): string[] {
     if (this.blobs.length > 0) return this.blobs.map((b) => b.blobId);

@@ -1,7 +1,8 @@
 /**
  * Directory handlers. READDIRPLUS either looks up every entry it actually sends (except "." and ".."), because
- * the kernel counts each of those as a lookup, or sends names only (nodeid 0): the ReaddirplusAdvisor decides per
- * directory. Entries that do not fit in the reply are neither sent nor counted.
+ * the kernel counts each of those as a lookup, or sends names only (nodeid 0, but subdirectories the filesystem
+ * has at hand get their entry): the ReaddirplusAdvisor decides per directory. Entries that do not fit in the
+ * reply are neither sent nor counted.
  */
 import { Opcode, FSYNC_FDATASYNC } from '../../abi/opcodes';
 import {
@@ -37,24 +38,31 @@ const NEGATIVE_ENTRY: Entry = {
 const DT_DIR = 4;
 
 /**
- * READDIRPLUS entries without attributes: the kernel instantiates nothing and counts no lookup. `names` counts
- * the non-directories sent, the ReaddirplusAdvisor's unit.
+ * READDIRPLUS entries without attributes: the kernel instantiates nothing and counts no lookup. Subdirectories
+ * are the exception when the filesystem has their entry at hand (FileSystem.entryAtHand): a walk goes into
+ * every one of them, and the entry spares it a LOOKUP. `names` counts the non-directories sent, the
+ * ReaddirplusAdvisor's unit.
  */
-function packNamesOnly(entries: DirEntry[], size: number): { data: Buffer; names: number } {
+function packNamesOnly(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number,
+): { data: Buffer; names: number } {
   let used = 0;
   for (const e of entries) {
     const rec = direntSize(e.name.length, true);
     if (used + rec > size) break;
     used += rec;
   }
-  const out = Buffer.alloc(used); // zeroed: every entry_out is all zeros (nodeid 0, nothing to instantiate)
+  const out = Buffer.alloc(used); // zeroed: an entry_out left all zeros means nodeid 0, nothing to instantiate
   used = 0;
   let names = 0;
   for (const e of entries) {
     if (used >= out.length) break;
+    if (e.type !== DT_DIR) names++;
+    else if (fs.entryAtHand && !isDotOrDotDot(e.name)) {
+      const entry = fs.entryAtHand(ctx, parent, e);
+      if (entry) encodeEntryOut(out, used, entry);
+    }
     used += ENTRY_OUT_SIZE;
     used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
-    if (e.type !== DT_DIR) names++;
   }
   return { data: out, names };
 }
@@ -98,7 +106,7 @@ export function registerDirHandlers(t: HandlerTable): void {
     settle(req, () => optional(s.fs, 'readdir')(req.ctx, dir, fh, offset, size), (entries) => {
       if (!plus) return req.replyData(packPlain(entries, size));
       if (!s.readdirplus.withAttributes(dir, offset)) {
-        const { data, names } = packNamesOnly(entries, size);
+        const { data, names } = packNamesOnly(s.fs, req.ctx, dir, entries, size);
         s.readdirplus.sentNames(dir, names);
         return req.replyData(data);
       }
