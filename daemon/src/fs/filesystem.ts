@@ -199,9 +199,10 @@ export interface FileSystem {
    */
   readdirplusEntry?(ctx: RequestContext, parent: number, e: DirEntry): R<Entry>;
   /**
-   * Like readdirplusEntry(), but only when the backend has the entry at hand without any I/O; else undefined
-   * (and nothing counted). A names-only READDIRPLUS sends what this gives for subdirectories, sparing the walk a
-   * LOOKUP per directory.
+   * Like readdirplusEntry(), but only when the backend can answer at once, with nothing to wait for (rafs: the
+   * inode is decoded or its bytes are in memory; passthrough_fs: its lookup is a few synchronous syscalls anyway);
+   * else undefined, and nothing counted. A names-only READDIRPLUS sends what this gives for subdirectories, sparing
+   * a walk the LOOKUP of each directory it goes into.
    */
   entryAtHand?(ctx: RequestContext, parent: number, e: DirEntry): Entry | undefined;
   releasedir?(ctx: RequestContext, nodeid: number, fh: number): R<void>;

@@ -103,6 +103,15 @@ export class PassthroughFs implements FileSystem {
     return nodeOps.lookup(this.core, parent, name);
   }
 
+  /** A lookup is a few synchronous syscalls: always at hand (undefined when the name went away since the listing). */
+  entryAtHand(ctx: RequestContext, parent: number, e: DirEntry): Entry | undefined {
+    try {
+      return this.lookup(ctx, parent, e.name);
+    } catch {
+      return undefined;
+    }
+  }
+
   nodeKey(nodeid: number): string | undefined {
     const inode = this.core.inodes.find(nodeid);
     return inode && `${inode.dev}:${inode.ino}`;

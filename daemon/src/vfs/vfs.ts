@@ -390,7 +390,7 @@ export class Vfs implements FileSystem {
 
   entryAtHand(ctx: RequestContext, parent: number, e: DirEntry): Entry | undefined {
     const { inst, local } = this.route(parent);
-    if (!inst?.fs.entryAtHand || e.handle === undefined || (parent === 1 && this.pseudo.get(1).mounts.has(e.name.toString()))) {
+    if (!inst?.fs.entryAtHand || (parent === 1 && this.pseudo.get(1).mounts.has(e.name.toString()))) {
       return undefined;
     }
     const entry = inst.fs.entryAtHand(ctx, local, e);

@@ -1,9 +1,9 @@
 /**
- * A walk of a RAFS image through nydusd: `find` lists every directory with READDIRPLUS, and the daemon sends the
- * subdirectories' entries with it when it has their inodes at hand (the small bootstrap is preloaded), so the
- * kernel needs no LOOKUP to go down into them. The attributes so sent are what `stat` then shows.
+ * A walk through nydusd: `find` lists every directory with READDIRPLUS, and the daemon sends the subdirectories'
+ * entries with it when it has them at hand (rafs: the small bootstrap is preloaded; passthrough_fs: always), so
+ * the kernel needs no LOOKUP to go down into them. The attributes so sent are what `stat` then shows.
  */
-import test from 'ava';
+import test, { ExecutionContext } from 'ava';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -14,7 +14,7 @@ import { canMount, startNydusd } from './nydusd-process';
 const reason = canMount();
 const e2e = reason ? test.skip : test.serial;
 if (reason) {
-  test('nydusd rafs walk tests need root and /dev/fuse', (t) => {
+  test('nydusd walk tests need root and /dev/fuse', (t) => {
     t.log(`skipped: ${reason}`);
     t.pass();
   });
@@ -55,15 +55,8 @@ async function lookupCount(client: DaemonClient): Promise<number> {
   return session?.opcodes.find((op) => op.opcode.endsWith('LOOKUP'))?.count ?? 0;
 }
 
-e2e('find goes down into every directory of an image without a LOOKUP each, and stat shows the sent attributes', async (t) => {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nydusd-rafs-walk-'));
-  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
-  const src = path.join(work, 'src');
-  const directories = makeTree(src);
-  const boot = path.join(work, 'image.boot');
-  execFileSync(process.execPath, [NYDUS_IMAGE, 'create', '--bootstrap', boot, '--blob-dir', work, src]);
-
-  const d = await startNydusd(t, [], ['--bootstrap', boot, '--localfs-dir', work]);
+async function findWithoutLookups(t: ExecutionContext, root: string[], src: string, directories: number): Promise<void> {
+  const d = await startNydusd(t, [], root);
   await d.waitState('DAEMON_STATE_RUNNING');
   const before = await lookupCount(d.client);
   const found = execFileSync('find', ['.'], { cwd: d.mnt, encoding: 'utf8' }).trim().split('\n').sort();
@@ -71,4 +64,25 @@ e2e('find goes down into every directory of an image without a LOOKUP each, and 
   t.deepEqual(found, execFileSync('find', ['.'], { cwd: src, encoding: 'utf8' }).trim().split('\n').sort());
   t.true(lookups < directories / 4, `${lookups} LOOKUPs for ${directories} directories`);
   t.deepEqual(directoryStats(d.mnt), directoryStats(src));
+}
+
+function workDir(t: ExecutionContext): string {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nydusd-walk-'));
+  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+  return work;
+}
+
+e2e('rafs: find goes down into every directory without a LOOKUP each, and stat shows the sent attributes', async (t) => {
+  const work = workDir(t);
+  const src = path.join(work, 'src');
+  const directories = makeTree(src);
+  const boot = path.join(work, 'image.boot');
+  execFileSync(process.execPath, [NYDUS_IMAGE, 'create', '--bootstrap', boot, '--blob-dir', work, src]);
+  await findWithoutLookups(t, ['--bootstrap', boot, '--localfs-dir', work], src, directories);
+});
+
+e2e('passthrough_fs: find goes down into every directory without a LOOKUP each, and stat shows the sent attributes', async (t) => {
+  const src = path.join(workDir(t), 'src');
+  const directories = makeTree(src);
+  await findWithoutLookups(t, ['--shared-dir', src], src, directories);
 });
