@@ -22,6 +22,8 @@ test('parseNydusdArgs() builds the passthrough root mount; --writable goes into 
   t.is(options.failoverPolicy, 'resend');
   t.is(options.logLevel, 'info');
   t.false(options.upgrade);
+  const direct = run(['--mountpoint', 'mnt', '--shared-dir', '/srv/data', '--allow-direct-io']);
+  t.is(direct.root?.config, '{"allow_direct_io":true}');
 });
 
 test('parseNydusdArgs() builds the rafs root mount from --localfs-dir or --blob', (t) => {
@@ -68,6 +70,7 @@ const refused: [string[], RegExp][] = [
   [['--mountpoint', '/m', '--log-level', 'loud'], /--log-level must be/],
   [['--mountpoint', '/m', '--thread-num', '0'], /--thread-num must be an integer/],
   [['--mountpoint', '/m', '--writable'], /--writable needs --shared-dir/],
+  [['--mountpoint', '/m', '--bootstrap', '/b', '--allow-direct-io'], /--allow-direct-io needs --shared-dir/],
   [['--mountpoint', '/m', '--localfs-dir', '/l'], /need --bootstrap/],
   [['--mountpoint', '/m', '--bootstrap', '/b', '--blob', '/x', '--blob', '/y'], /Only one --blob/],
   [['--mountpoint', '/m', '--bootstrap', '/b', '--blob', '/x', '--localfs-dir', '/y'], /cannot be used together/],

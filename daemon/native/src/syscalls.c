@@ -94,6 +94,17 @@ static napi_value n_pread(napi_env env, napi_callback_info info) {
   return ret_errno(env, pread(arg_int(env, argv[0]), buf + off, len, (off_t)arg_i64(env, argv[4])));
 }
 
+/* preadNowait(fd, buf, off, len, pos): preadv2 with RWF_NOWAIT, which reads only what the page cache holds:
+ * -EAGAIN when it would have to wait for the disk (possibly fewer bytes when only a part is cached). */
+static napi_value n_pread_nowait(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  BYTES_ARG(1, buf, cap);
+  size_t off = (size_t)arg_i64(env, argv[2]), len = (size_t)arg_i64(env, argv[3]);
+  if (off > cap || len > cap - off) return num(env, -EINVAL);
+  struct iovec iov = { buf + off, len };
+  return ret_errno(env, preadv2(arg_int(env, argv[0]), &iov, 1, (off_t)arg_i64(env, argv[4]), RWF_NOWAIT));
+}
+
 /* pwrite(fd, buf, off, len, pos); pos < 0 means "at the current position" (O_APPEND files). */
 static napi_value n_pwrite(napi_env env, napi_callback_info info) {
   ARGS(5);
@@ -425,6 +436,7 @@ void register_syscalls(napi_env env, napi_value exports) {
   export_fn(env, exports, "write", n_write);
   export_fn(env, exports, "writev", n_writev);
   export_fn(env, exports, "pread", n_pread);
+  export_fn(env, exports, "preadNowait", n_pread_nowait);
   export_fn(env, exports, "pwrite", n_pwrite);
   export_fn(env, exports, "openat", n_openat);
   export_fn(env, exports, "close", n_close);

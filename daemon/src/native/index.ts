@@ -21,6 +21,8 @@ export interface NativeAddon {
   write(fd: number, buf: Uint8Array, off: number, len: number): number;
   writev(fd: number, bufs: Uint8Array[]): number;
   pread(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  /** pread that reads only from the page cache (RWF_NOWAIT): -EAGAIN, or fewer bytes, where it would wait for the disk. */
+  preadNowait(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   /** pos < 0 writes at the current position (O_APPEND). */
   pwrite(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   openat(dirfd: number, name: Name, flags: number, mode: number): number;

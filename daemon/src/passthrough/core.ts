@@ -5,18 +5,25 @@
 import * as fs from 'fs';
 import { Entry, FOPEN_NOFLUSH, FUSE_ROOT_ID, OpenReply } from '../fs/filesystem';
 import { E, FsError } from '../fs/errno';
-import { native, AT_FDCWD, O_DIRECTORY, O_PATH } from '../native';
+import { native, AT_FDCWD, O_DIRECT, O_DIRECTORY, O_PATH } from '../native';
 import { DirListings } from './dir-listings';
 import { HandleTable } from './handle-table';
 import { statFd } from './host';
 import { InodeEntry, InodeTable } from './inode-table';
 import { KernelIo } from './kernel-io';
+import { RecentReaders } from './recent-readers';
 
 export interface PassthroughOptions {
   /** The host directory to serve; nothing outside it is reachable through the filesystem. */
   sharedDir: string;
   /** false: every op that would change the tree fails with EROFS. */
   writable: boolean;
+  /**
+   * true: an O_DIRECT open bypasses the host's page cache too (the kernel reads and writes the backing file with
+   * the caller's flags). Default false, as virtiofsd's: O_DIRECT opens are served by the daemon from the host's
+   * page cache, which an application's O_DIRECT on this mount does not need to bypass.
+   */
+  allowDirectIo?: boolean;
   /** seconds; default 1 */
   entryTimeout?: number;
   /** seconds; default 1 */
@@ -29,6 +36,8 @@ export class PassthroughCore {
   readonly kernelIo = new KernelIo();
   /** Listings of directories read without a handle (READDIR with fh 0). */
   readonly listings = new DirListings();
+  /** Whether reads the page cache cannot serve go to a worker (see recent-readers.ts). */
+  readonly readers = new RecentReaders();
 
   constructor(
     readonly opts: PassthroughOptions,
@@ -41,11 +50,14 @@ export class PassthroughCore {
   }
 
   /**
-   * Adds a handle for a file just opened on `fd`, handing its I/O to the kernel when it can. FOPEN_NOFLUSH: the
-   * daemon buffers nothing, so a close(2) need not wait for a FLUSH round trip.
+   * Adds a handle for a file just opened on `fd` (`flags`: the caller's), handing its I/O to the kernel when it
+   * can; an O_DIRECT open stays with the daemon unless allowDirectIo (the kernel would use the caller's flags on
+   * the backing file, and bypass the host's page cache). FOPEN_NOFLUSH: the daemon buffers nothing, so a close(2)
+   * need not wait for a FLUSH round trip.
    */
   addFileHandle(nodeid: number, fd: number, flags: number): OpenReply {
-    const backingId = this.kernelIo.attach(nodeid, fd);
+    const direct = (flags & O_DIRECT) !== 0 && !this.opts.allowDirectIo;
+    const backingId = this.kernelIo.attach(nodeid, fd, direct);
     return { fh: this.handles.add(nodeid, fd, flags, 'file', backingId).fh, openFlags: FOPEN_NOFLUSH, backingId };
   }
 

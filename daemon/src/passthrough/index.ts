@@ -177,8 +177,8 @@ export class PassthroughFs implements FileSystem {
     return fileOps.create(this.core, ctx, parent, name, mode, flags, umask);
   }
 
-  read(_ctx: RequestContext, _nodeid: number, fh: number, offset: number, size: number): Buffer | Promise<Buffer> {
-    return fileOps.read(this.core, fh, offset, size);
+  read(ctx: RequestContext, _nodeid: number, fh: number, offset: number, size: number): Buffer | Promise<Buffer> {
+    return fileOps.read(this.core, fh, offset, size, ctx.pid);
   }
 
   write(_ctx: RequestContext, _nodeid: number, fh: number, offset: number, data: Buffer, writeFlags: number): number {

@@ -23,15 +23,18 @@ export class KernelIo {
     this.backing = backing;
   }
 
-  /** Decides how a new handle of `nodeid`, open on `fd`, does its I/O: a backing id, or undefined for us. */
-  attach(nodeid: number, fd: number): number | undefined {
+  /**
+   * Decides how a new handle of `nodeid`, open on `fd`, does its I/O: a backing id, or undefined for us.
+   * `preferDaemon`: keep it with us unless the inode's open files already go to the kernel.
+   */
+  attach(nodeid: number, fd: number, preferDaemon = false): number | undefined {
     const io = this.byNodeid.get(nodeid) ?? { backingId: 0, passthrough: 0, local: 0 };
     this.byNodeid.set(nodeid, io);
     if (io.passthrough > 0) {
       io.passthrough++;
       return io.backingId;
     }
-    if (io.local === 0 && this.backing) {
+    if (io.local === 0 && this.backing && !preferDaemon) {
       try {
         io.backingId = this.backing.open(fd);
         io.passthrough = 1;

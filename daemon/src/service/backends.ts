@@ -63,9 +63,13 @@ async function openPassthrough(command: MountCommand, defaults: BackendDefaults)
   if (config.writable !== undefined && typeof config.writable !== 'boolean') {
     throw new NydusError('InvalidConfig', 'passthrough_fs config "writable" must be true or false');
   }
+  if (config.allow_direct_io !== undefined && typeof config.allow_direct_io !== 'boolean') {
+    throw new NydusError('InvalidConfig', 'passthrough_fs config "allow_direct_io" must be true or false');
+  }
   const writable = (config.writable as boolean | undefined) ?? defaults.writable ?? false;
+  const allowDirectIo = (config.allow_direct_io as boolean | undefined) ?? false;
   try {
-    return new PassthroughFs({ sharedDir, writable });
+    return new PassthroughFs({ sharedDir, writable, allowDirectIo });
   } catch (err) {
     throw wrapError('PassthroughFs', `Cannot open passthrough_fs over ${sharedDir}`, err);
   }

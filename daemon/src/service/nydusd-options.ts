@@ -20,7 +20,7 @@ export class UsageError extends Error {
 /** The reader's default busy-poll window (see daemon/src/transport/busy-poll.ts). */
 export const DEFAULT_BUSY_POLL_US = 50;
 
-export const NYDUSD_USAGE = `Usage: nydusd --mountpoint MNT [--shared-dir DIR [--writable] | --bootstrap FILE [--localfs-dir DIR | --blob PATH | --config FILE]] [options]
+export const NYDUSD_USAGE = `Usage: nydusd --mountpoint MNT [--shared-dir DIR [--writable] [--allow-direct-io] | --bootstrap FILE [--localfs-dir DIR | --blob PATH | --config FILE]] [options]
 
 Serves a passthrough directory (--shared-dir) or a RAFS v6 / EROFS image (--bootstrap) over FUSE at MNT until
 SIGTERM or SIGINT, then unmounts and exits 0.
@@ -28,6 +28,8 @@ SIGTERM or SIGINT, then unmounts and exits 0.
   --mountpoint MNT          where to mount the FUSE filesystem (an existing, empty directory)
   --shared-dir DIR          passthrough_fs: serve DIR
   --writable                passthrough_fs: allow changes (read-only otherwise)
+  --allow-direct-io         passthrough_fs: an O_DIRECT open bypasses the host's page cache too (by default, as in
+                            virtiofsd, the daemon serves it from the host's page cache)
   --bootstrap FILE          rafs: the image's bootstrap (or a self-contained blob / EROFS image)
   --localfs-dir DIR         rafs: directory holding the blobs, named by blob id
   --blob PATH               rafs: the blob file
@@ -73,6 +75,7 @@ const FLAGS = {
   mountpoint: { type: 'string' },
   'shared-dir': { type: 'string' },
   writable: { type: 'boolean' },
+  'allow-direct-io': { type: 'boolean' },
   bootstrap: { type: 'string' },
   'localfs-dir': { type: 'string' },
   blob: { type: 'string', multiple: true },
@@ -140,10 +143,15 @@ function rootCommand(values: Values): MountCommand | undefined {
   if (sharedDir && bootstrap) throw new UsageError('--shared-dir and --bootstrap cannot be used together');
   if (!bootstrap && (localfsDir || blobs.length > 0)) throw new UsageError('--localfs-dir and --blob need --bootstrap');
   if (!sharedDir && values.writable) throw new UsageError('--writable needs --shared-dir');
+  if (!sharedDir && values['allow-direct-io']) throw new UsageError('--allow-direct-io needs --shared-dir');
   if (sharedDir) {
     const parsed = config ? (JSON.parse(config) as Record<string, unknown>) : {};
-    const withWritable = values.writable ? { ...parsed, writable: true } : parsed;
-    const text = Object.keys(withWritable).length > 0 ? JSON.stringify(withWritable) : '';
+    const flagged = {
+      ...parsed,
+      ...(values.writable ? { writable: true } : {}),
+      ...(values['allow-direct-io'] ? { allow_direct_io: true } : {}),
+    };
+    const text = Object.keys(flagged).length > 0 ? JSON.stringify(flagged) : '';
     return { fsType: 'passthrough_fs', source: path.resolve(sharedDir), config: text, mountpoint, prefetchFiles };
   }
   if (bootstrap) {

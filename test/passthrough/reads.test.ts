@@ -1,0 +1,61 @@
+/**
+ * How passthrough_fs reads what the daemon serves itself: at once from the host's page cache, and for data that
+ * is not there, right on the event loop for a lone reader or on a worker while several threads read (their disk
+ * waits overlap). The bytes are the same either way; what differs is whether read() answers at once.
+ */
+import test from 'ava';
+import { execFileSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import { RecentReaders } from '../../daemon/src/passthrough/recent-readers';
+import { makeShare, rootCtx, walk } from './helpers';
+
+/** Drops the host's cached pages of `file` (written back first). */
+function evict(file: string): void {
+  execFileSync('python3', ['-c', `import os
+fd = os.open(${JSON.stringify(file)}, os.O_RDONLY)
+os.fsync(fd)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+os.close(fd)`]);
+}
+
+test('RecentReaders: two threads reading within 5 ms are several readers, for 5 ms after', (t) => {
+  const r = new RecentReaders();
+  t.false(r.note(1, 0));
+  t.false(r.note(1, 1), 'one thread is a lone reader');
+  t.true(r.note(2, 2), 'a second thread 1 ms later');
+  t.true(r.note(2, 6));
+  t.false(r.note(2, 20), 'the same thread alone, 14 ms later');
+  t.false(r.note(1, 40), 'another thread, but 20 ms after the last read');
+});
+
+test('an uncached read waits in place for a lone reader and on a worker for several; the bytes are the same', async (t) => {
+  const { pfs, host } = makeShare(t);
+  const data = crypto.randomBytes(20_000);
+  fs.writeFileSync(host('f'), data);
+  const f = walk(pfs, 'f');
+  const { fh } = pfs.open(rootCtx, f, fs.constants.O_RDONLY);
+  const one = { ...rootCtx, pid: 1001 };
+  const two = { ...rootCtx, pid: 1002 };
+
+  t.deepEqual(pfs.read(one, f, fh, 4096, 4096), data.subarray(4096, 8192), 'cached: answered at once');
+  evict(host('f'));
+  const lone = pfs.read(one, f, fh, 8192, 4096);
+  t.false(lone instanceof Promise, 'a lone reader waits in place');
+  t.deepEqual(lone, data.subarray(8192, 12288));
+
+  // Thread one reads another file (cached) just before: two threads are reading.
+  fs.writeFileSync(host('g'), 'other');
+  const g = walk(pfs, 'g');
+  const other = pfs.open(rootCtx, g, fs.constants.O_RDONLY);
+  evict(host('f'));
+  t.is(pfs.read(one, g, other.fh, 0, 100).toString(), 'other');
+  const several = pfs.read(two, f, fh, 12288, 4096);
+  t.true(several instanceof Promise, 'with two threads reading, an uncached read goes to a worker');
+  t.deepEqual(await several, data.subarray(12288, 16384));
+
+  evict(host('f'));
+  t.deepEqual(await pfs.read(one, f, fh, 16384, 8192), data.subarray(16384), 'the short tail at the end of the file');
+  pfs.release(rootCtx, f, fh, 0);
+  pfs.release(rootCtx, g, other.fh, 0);
+});
