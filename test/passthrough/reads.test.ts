@@ -1,7 +1,8 @@
 /**
  * How passthrough_fs reads what the daemon serves itself: at once from the host's page cache, and for data that
- * is not there, right on the event loop for a lone reader or on a worker while several threads read (their disk
- * waits overlap). The bytes are the same either way; what differs is whether read() answers at once.
+ * is not there, in place for a lone reader, or later (its disk read started at once) while several threads read,
+ * so that their disk waits overlap. The bytes are the same either way; what differs is whether read() answers at
+ * once.
  */
 import test from 'ava';
 import { execFileSync } from 'child_process';
@@ -29,7 +30,7 @@ test('RecentReaders: two threads reading within 5 ms are several readers, for 5 
   t.false(r.note(1, 40), 'another thread, but 20 ms after the last read');
 });
 
-test('an uncached read waits in place for a lone reader and on a worker for several; the bytes are the same', async (t) => {
+test('an uncached read waits in place for a lone reader and is answered later for several; the bytes are the same', async (t) => {
   const { pfs, host } = makeShare(t);
   const data = crypto.randomBytes(20_000);
   fs.writeFileSync(host('f'), data);
@@ -51,7 +52,7 @@ test('an uncached read waits in place for a lone reader and on a worker for seve
   evict(host('f'));
   t.is(pfs.read(one, g, other.fh, 0, 100).toString(), 'other');
   const several = pfs.read(two, f, fh, 12288, 4096);
-  t.true(several instanceof Promise, 'with two threads reading, an uncached read goes to a worker');
+  t.true(several instanceof Promise, 'with two threads reading, an uncached read is answered later');
   t.deepEqual(await several, data.subarray(12288, 16384));
 
   evict(host('f'));

@@ -105,6 +105,13 @@ static napi_value n_pread_nowait(napi_env env, napi_callback_info info) {
   return ret_errno(env, preadv2(arg_int(env, argv[0]), &iov, 1, (off_t)arg_i64(env, argv[4]), RWF_NOWAIT));
 }
 
+/* fadviseWillneed(fd, pos, len): starts reading [pos, pos + len) into the page cache and returns at once. */
+static napi_value n_fadvise_willneed(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int rc = posix_fadvise(arg_int(env, argv[0]), (off_t)arg_i64(env, argv[1]), (off_t)arg_i64(env, argv[2]), POSIX_FADV_WILLNEED);
+  return num(env, -rc);
+}
+
 /* pwrite(fd, buf, off, len, pos); pos < 0 means "at the current position" (O_APPEND files). */
 static napi_value n_pwrite(napi_env env, napi_callback_info info) {
   ARGS(5);
@@ -437,6 +444,7 @@ void register_syscalls(napi_env env, napi_value exports) {
   export_fn(env, exports, "writev", n_writev);
   export_fn(env, exports, "pread", n_pread);
   export_fn(env, exports, "preadNowait", n_pread_nowait);
+  export_fn(env, exports, "fadviseWillneed", n_fadvise_willneed);
   export_fn(env, exports, "pwrite", n_pwrite);
   export_fn(env, exports, "openat", n_openat);
   export_fn(env, exports, "close", n_close);

@@ -23,6 +23,8 @@ export interface NativeAddon {
   pread(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   /** pread that reads only from the page cache (RWF_NOWAIT): -EAGAIN, or fewer bytes, where it would wait for the disk. */
   preadNowait(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  /** posix_fadvise WILLNEED: the disk read of [pos, pos + len) starts; returns at once (0 or -errno). */
+  fadviseWillneed(fd: number, pos: number, len: number): number;
   /** pos < 0 writes at the current position (O_APPEND). */
   pwrite(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   openat(dirfd: number, name: Name, flags: number, mode: number): number;

@@ -1,8 +1,8 @@
 /**
  * Whether several threads are reading through the mount at the moment: READs from two different threads (the
  * requests' pids) less than WINDOW_MS apart, in the last WINDOW_MS. A read the host's page cache cannot serve then
- * goes to a libuv worker, so that the disk waits of the readers overlap; a lone reader's read waits for the disk
- * right on the event loop, which saves the two cross-CPU wake-ups of a worker round trip.
+ * starts its disk read and waits for it after the other queued requests (file-ops.ts read()), so that the disk
+ * waits of the readers overlap; a lone reader's read simply waits for the disk, right away.
  */
 const WINDOW_MS = 5;
 
