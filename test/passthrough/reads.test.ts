@@ -5,20 +5,11 @@
  * once.
  */
 import test from 'ava';
-import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { RecentReaders } from '../../daemon/src/passthrough/recent-readers';
+import { evictFromPageCache as evict } from '../helpers/page-cache';
 import { makeShare, rootCtx, walk } from './helpers';
-
-/** Drops the host's cached pages of `file` (written back first). */
-function evict(file: string): void {
-  execFileSync('python3', ['-c', `import os
-fd = os.open(${JSON.stringify(file)}, os.O_RDONLY)
-os.fsync(fd)
-os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-os.close(fd)`]);
-}
 
 test('RecentReaders: two threads reading within 5 ms are several readers, for 5 ms after', (t) => {
   const r = new RecentReaders();

@@ -9,6 +9,7 @@ import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { cachedBytes, evictFromPageCache } from '../helpers/page-cache';
 import { canMount, startNydusd } from './nydusd-process';
 
 const reason = canMount();
@@ -20,20 +21,11 @@ if (reason) {
   });
 }
 
-/** Bytes of `file` in the host's page cache. */
-function cachedBytes(file: string): number {
-  return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }).trim());
-}
-
 /** Writes 1 MiB of random bytes into the daemon's shared dir and drops its cached pages; returns the sha256. */
 function uncachedFile(file: string): string {
   const data = crypto.randomBytes(1024 * 1024);
   fs.writeFileSync(file, data);
-  execFileSync('python3', ['-c', `import os
-fd = os.open(${JSON.stringify(file)}, os.O_RDONLY)
-os.fsync(fd)
-os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-os.close(fd)`]);
+  evictFromPageCache(file);
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
