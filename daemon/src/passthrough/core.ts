@@ -36,7 +36,7 @@ export class PassthroughCore {
   readonly kernelIo = new KernelIo();
   /** Listings of directories read without a handle (READDIR with fh 0). */
   readonly listings = new DirListings();
-  /** Whether reads the page cache cannot serve go to a worker (see recent-readers.ts). */
+  /** Whether several threads read now, which decides how a read the page cache cannot serve waits (file-ops.ts). */
   readonly readers = new RecentReaders();
 
   constructor(
