@@ -68,10 +68,7 @@ export class RafsMetadata {
     if (!Number.isSafeInteger(nid) || nid < 0 || nid > MAX_NID) throw formatError(`inode ${nid}`, -1, 'nid out of range');
     const offset = this.inodeOffset(nid);
     if (offset + 32 > this.source.size) throw formatError(`inode ${nid}`, offset, `beyond the end of ${this.source.description}`);
-    const raw = await this.source.read(offset, Math.min(64, this.source.size - offset), `inode ${nid}`);
-    const inode = decodeInode(raw, nid, offset, this.sb);
-    this.inodes.set(nid, inode);
-    return inode;
+    return this.decoded(nid, offset, await this.source.read(offset, Math.min(64, this.source.size - offset), `inode ${nid}`));
   }
 
   /**
@@ -85,12 +82,16 @@ export class RafsMetadata {
     const raw = this.source.peek(offset, Math.min(64, this.source.size - offset));
     if (!raw || raw.length < 32) return undefined;
     try {
-      const inode = decodeInode(raw, nid, offset, this.sb);
-      this.inodes.set(nid, inode);
-      return inode;
+      return this.decoded(nid, offset, raw);
     } catch {
       return undefined;
     }
+  }
+
+  private decoded(nid: number, offset: number, raw: Buffer): Inode {
+    const inode = decodeInode(raw, nid, offset, this.sb);
+    this.inodes.set(nid, inode);
+    return inode;
   }
 
   /** Blob ids in device order (device N = entry N - 1): the blob table for RAFS v6, device tags otherwise. */
