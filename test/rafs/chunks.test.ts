@@ -3,11 +3,11 @@
  * holes, deduplicated chunks; the decompressed-chunk cache (one decompression for concurrent readers, a
  * byte bound that holds) and readahead on sequential reads, counted through an instrumented backend.
  */
-import test from 'ava';
+import test, { ExecutionContext } from 'ava';
 import * as fs from 'fs';
 import * as path from 'path';
 import { createHash } from 'crypto';
-import { BlobBackend, openRafs, RafsOptions } from '../../daemon/src/rafs';
+import { BlobBackend, openRafs, OpenRafsHooks, RafsFs, RafsOptions } from '../../daemon/src/rafs';
 import { buildRafs, BuildInput } from './helpers/rafs-builder';
 import { pseudoRandom } from './helpers/source-tree';
 import { tempDir } from './helpers/system';
@@ -30,6 +30,19 @@ function write(name: string, input: BuildInput): RafsOptions {
   fs.writeFileSync(boot, built.bootstrap);
   fs.writeFileSync(path.join(work, built.blobId), built.blob);
   return { bootstrap: boot, localfsDir: work };
+}
+
+/**
+ * An image of one file "f" made of `chunks`, opened with `extra` options (closed at teardown); `opts` opens it
+ * again.
+ */
+async function openOneFile(t: ExecutionContext, name: string, chunks: Buffer[], input: Pick<BuildInput, 'codec' | 'ciVersion'>,
+  extra: Partial<RafsOptions> = {}, hooks: OpenRafsHooks = {}): Promise<{ rafs: RafsFs; nodeid: number; opts: RafsOptions }> {
+  const opts = write(name, { files: [{ name: 'f', chunks }], chunkSize: CHUNK, ...input });
+  const rafs = await openRafs({ ...opts, ...extra }, hooks);
+  t.teardown(() => rafs.close());
+  const { nodeid } = await rafs.lookup(CTX, 1, Buffer.from('f'));
+  return { rafs, nodeid, opts };
 }
 
 class CountingBackend implements BlobBackend {
@@ -66,12 +79,10 @@ for (const codec of ['zstd', 'lz4', 'none'] as const) {
 }
 
 test('concurrent reads of one chunk read the blob and decompress once', async (t) => {
-  const opts = write('concurrent', { files: [{ name: 'f', chunks: [chunk(5), chunk(6)] }], chunkSize: CHUNK, codec: 'zstd', ciVersion: 1 });
   let counting: CountingBackend | undefined;
-  const rafs = await openRafs({ ...opts, readahead: false }, { wrapBackend: (b) => (counting = new CountingBackend(b)) });
-  t.teardown(() => rafs.close());
-  const e = await rafs.lookup(CTX, 1, Buffer.from('f'));
-  const reads = await Promise.all(Array.from({ length: 64 }, (_, i) => rafs.read(CTX, e.nodeid, 0, (i * 997) % (CHUNK - 512), 512)));
+  const { rafs, nodeid } = await openOneFile(t, 'concurrent', [chunk(5), chunk(6)], { codec: 'zstd', ciVersion: 1 },
+    { readahead: false }, { wrapBackend: (b) => (counting = new CountingBackend(b)) });
+  const reads = await Promise.all(Array.from({ length: 64 }, (_, i) => rafs.read(CTX, nodeid, 0, (i * 997) % (CHUNK - 512), 512)));
   reads.forEach((r, i) => t.deepEqual(r, chunk(5).subarray((i * 997) % (CHUNK - 512), (i * 997) % (CHUNK - 512) + 512)));
   t.is(rafs.data.chunks.stats.decompressions, 1);
   const chunkReads = counting!.reads.filter(([, off]) => off < rafs.meta.blobs[0].ciOffset);
@@ -81,15 +92,12 @@ test('concurrent reads of one chunk read the blob and decompress once', async (t
 
 test('the chunk cache respects its byte bound and re-reads evicted chunks', async (t) => {
   const chunks = Array.from({ length: 16 }, (_, i) => chunk(100 + i));
-  const opts = write('bound', { files: [{ name: 'f', chunks }], chunkSize: CHUNK, codec: 'zstd', ciVersion: 1 });
   const bound = 3 * CHUNK + 100;
-  const rafs = await openRafs({ ...opts, cacheBytes: bound, readahead: false });
-  t.teardown(() => rafs.close());
-  const e = await rafs.lookup(CTX, 1, Buffer.from('f'));
+  const { rafs, nodeid, opts } = await openOneFile(t, 'bound', chunks, { codec: 'zstd', ciVersion: 1 }, { cacheBytes: bound, readahead: false });
   let peak = 0;
   for (let pass = 0; pass < 2; pass++) {
     for (let i = 0; i < chunks.length; i++) {
-      t.deepEqual(await rafs.read(CTX, e.nodeid, 0, i * CHUNK, CHUNK), chunks[i]);
+      t.deepEqual(await rafs.read(CTX, nodeid, 0, i * CHUNK, CHUNK), chunks[i]);
       peak = Math.max(peak, rafs.data.chunks.cachedBytes);
     }
   }
@@ -98,18 +106,15 @@ test('the chunk cache respects its byte bound and re-reads evicted chunks', asyn
   t.is(rafs.data.chunks.stats.decompressions, 32, 'a cache smaller than the file re-decompresses on the second pass');
   const hot = await openRafs({ ...opts, cacheBytes: 32 * CHUNK, readahead: false });
   t.teardown(() => hot.close());
-  for (let pass = 0; pass < 2; pass++) for (let i = 0; i < chunks.length; i++) await hot.read(CTX, e.nodeid, 0, i * CHUNK, CHUNK);
+  for (let pass = 0; pass < 2; pass++) for (let i = 0; i < chunks.length; i++) await hot.read(CTX, nodeid, 0, i * CHUNK, CHUNK);
   t.is(hot.data.chunks.stats.decompressions, 16, 'a large enough cache decompresses each chunk once');
 });
 
 test('sequential reads prefetch the following chunk; random reads do not', async (t) => {
   const chunks = Array.from({ length: 6 }, (_, i) => chunk(200 + i));
-  const opts = write('readahead', { files: [{ name: 'f', chunks }], chunkSize: CHUNK, codec: 'lz4', ciVersion: 2 });
-  const rafs = await openRafs(opts);
-  t.teardown(() => rafs.close());
-  const e = await rafs.lookup(CTX, 1, Buffer.from('f'));
-  await rafs.read(CTX, e.nodeid, 0, 0, 4096);
-  await rafs.read(CTX, e.nodeid, 0, 4096, 4096);
+  const { rafs, nodeid } = await openOneFile(t, 'readahead', chunks, { codec: 'lz4', ciVersion: 2 });
+  await rafs.read(CTX, nodeid, 0, 0, 4096);
+  await rafs.read(CTX, nodeid, 0, 4096, 4096);
   await new Promise((r) => setTimeout(r, 50));
   t.is(rafs.data.readaheads, 1);
   // Chunk 0 for the reads, chunk 1 by the readahead: wait for that to land (a loaded machine may take a while).
@@ -118,21 +123,18 @@ test('sequential reads prefetch the following chunk; random reads do not', async
   }
   const before = rafs.data.chunks.stats.decompressions;
   t.is(before, 2);
-  await rafs.read(CTX, e.nodeid, 0, CHUNK, 4096);
+  await rafs.read(CTX, nodeid, 0, CHUNK, 4096);
   t.is(rafs.data.chunks.stats.decompressions, before, 'chunk 1 was already in the cache');
-  await rafs.read(CTX, e.nodeid, 0, 4 * CHUNK + 5, 10);
+  await rafs.read(CTX, nodeid, 0, 4 * CHUNK + 5, 10);
   await new Promise((r) => setTimeout(r, 50));
   t.is(rafs.data.readaheads, 1, 'a jump is not sequential');
 });
 
 test('a sequential reader of chunks stored uncompressed reads the blob directly, and nothing is cached', async (t) => {
   const chunks = Array.from({ length: 4 }, (_, i) => chunk(300 + i));
-  const opts = write('stored', { files: [{ name: 'f', chunks }], chunkSize: CHUNK, codec: 'none', ciVersion: 2 });
-  const rafs = await openRafs(opts);
-  t.teardown(() => rafs.close());
-  const e = await rafs.lookup(CTX, 1, Buffer.from('f'));
+  const { rafs, nodeid } = await openOneFile(t, 'stored', chunks, { codec: 'none', ciVersion: 2 });
   for (let i = 0; i < chunks.length; i++) {
-    t.deepEqual(await rafs.read(CTX, e.nodeid, 0, i * CHUNK, CHUNK), chunks[i]);
+    t.deepEqual(await rafs.read(CTX, nodeid, 0, i * CHUNK, CHUNK), chunks[i]);
   }
   await new Promise((r) => setTimeout(r, 50));
   t.is(rafs.data.readaheads, 2, 'the second and third reads looked ahead (the first is not known to be sequential)');

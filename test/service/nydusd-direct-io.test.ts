@@ -4,22 +4,15 @@
  * --allow-direct-io the kernel reads the backing file itself, with the caller's O_DIRECT, and the host's page
  * cache stays empty. Either way the bytes are the file's.
  */
-import test, { ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cachedBytes, evictFromPageCache } from '../helpers/page-cache';
-import { canMount, startNydusd } from './nydusd-process';
+import { mountingTests, startNydusd } from './nydusd-process';
 
-const reason = canMount();
-const e2e = reason ? test.skip : test.serial;
-if (reason) {
-  test('nydusd O_DIRECT tests need root and /dev/fuse', (t) => {
-    t.log(`skipped: ${reason}`);
-    t.pass();
-  });
-}
+const e2e = mountingTests('nydusd O_DIRECT tests need root and /dev/fuse');
 
 /** Writes 1 MiB of random bytes into the daemon's shared dir and drops its cached pages; returns the sha256. */
 function uncachedFile(file: string): string {

@@ -1,20 +1,12 @@
 import { status } from '@grpc/grpc-js';
-import test from 'ava';
 import { execFile, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { canMount, isMounted, NYDUSD, startNydusd } from './nydusd-process';
+import { isMounted, mountingTests, NYDUSD, startNydusd } from './nydusd-process';
 
-const reason = canMount();
-const e2e = reason ? test.skip : test.serial;
-if (reason) {
-  test('nydusd end-to-end tests need root and /dev/fuse', (t) => {
-    t.log(`skipped: ${reason}`);
-    t.pass();
-  });
-}
+const e2e = mountingTests('nydusd end-to-end tests need root and /dev/fuse');
 
 function cat(file: string): { done: Promise<{ code: number | null; out: string }>; running: () => boolean } {
   const child = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,6 +2,7 @@
  * Runs the real nydusd binary for end-to-end tests: a temp dir with a mountpoint, a shared dir and the API
  * socket; helpers to wait for a state and to clean up (SIGKILL of our own pid, lazy unmount) even when a test fails.
  */
+import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -15,6 +16,19 @@ export function canMount(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
   if (!fs.existsSync('/dev/fuse')) return 'no /dev/fuse';
   return undefined;
+}
+
+/**
+ * test.serial for end-to-end tests that mount, or test.skip when `reason` says they cannot run here; then one test
+ * titled `skipNote` passes and logs why, so that a run shows the skip.
+ */
+export function mountingTests(skipNote: string, reason = canMount()): typeof test.serial | typeof test.skip {
+  if (!reason) return test.serial;
+  test(skipNote, (t) => {
+    t.log(`skipped: ${reason}`);
+    t.pass();
+  });
+  return test.skip;
 }
 
 export function isMounted(dir: string): boolean {

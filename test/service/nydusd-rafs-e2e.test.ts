@@ -1,18 +1,11 @@
-import test from 'ava';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { canMount, startNydusd } from './nydusd-process';
+import { canMount, mountingTests, startNydusd } from './nydusd-process';
 
 const FIXTURES = '/work/shared/fixtures/nydus-rafs-v6';
 const reason = canMount() ?? (fs.existsSync(path.join(FIXTURES, 'rafs-v6-2.2.boot')) ? undefined : `no fixtures in ${FIXTURES}`);
-const e2e = reason ? test.skip : test.serial;
-if (reason) {
-  test('nydusd rafs end-to-end tests need root, /dev/fuse and the upstream fixtures', (t) => {
-    t.log(`skipped: ${reason}`);
-    t.pass();
-  });
-}
+const e2e = mountingTests('nydusd rafs end-to-end tests need root, /dev/fuse and the upstream fixtures', reason);
 
 const md5 = (file: string) => createHash('md5').update(fs.readFileSync(file)).digest('hex');
 

@@ -3,22 +3,15 @@
  * entries with it when it has them at hand (rafs: the small bootstrap is preloaded; passthrough_fs: always), so
  * the kernel needs no LOOKUP to go down into them. The attributes so sent are what `stat` then shows.
  */
-import test, { ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { DaemonClient } from '../../daemon/src/api/client';
-import { canMount, startNydusd } from './nydusd-process';
+import { mountingTests, startNydusd } from './nydusd-process';
 
-const reason = canMount();
-const e2e = reason ? test.skip : test.serial;
-if (reason) {
-  test('nydusd walk tests need root and /dev/fuse', (t) => {
-    t.log(`skipped: ${reason}`);
-    t.pass();
-  });
-}
+const e2e = mountingTests('nydusd walk tests need root and /dev/fuse');
 
 const NYDUS_IMAGE = path.resolve(__dirname, '../../daemon/src/cli/nydus-image.js');
 
