@@ -7,7 +7,8 @@
         "src/poller.c",
         "src/syscalls.c",
         "src/unix_socket.c",
-        "src/codecs.c"
+        "src/codecs.c",
+        "src/read_threads.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-D_GNU_SOURCE"],
       "libraries": ["-lzstd", "-llz4"]

@@ -165,6 +165,7 @@ test('GetMetrics reports per-filesystem figures and NOT_FOUND for an unknown mou
   t.is(session.bytes_read, 1244);
   t.is(session.bytes_written, 5);
   t.is(session.in_flight, 2);
+  t.is(session.reads_on_threads, 2, 'over the wire (proto field 8)');
   t.deepEqual(session.opcodes, [
     { opcode: 'LOOKUP', count: 4, errors: 1, latency_avg_us: 10, latency_max_us: 20, latency_p99_us: 32 },
     { opcode: 'READ', count: 3, errors: 0, latency_avg_us: 5, latency_max_us: 8, latency_p99_us: 8 },

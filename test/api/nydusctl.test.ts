@@ -55,7 +55,8 @@ test('nydusctl mount, metrics and umount', async (t) => {
   const info = JSON.parse((await nydusctl(['--sock', h.socketPath, '--json', 'info'])).stdout);
   t.is(info.backend_collection['/sub'].config, '{"writable":true}');
   const metrics = await nydusctl(['--sock', h.socketPath, 'metrics']);
-  t.regex(metrics.stdout, /^whole session: bytes read 1244, bytes written 5, errors 1, in flight 2$/m);
+  t.regex(metrics.stdout, /^whole session: bytes read 1244, bytes written 5, errors 1, reads on read threads 2, in flight 2$/m);
+  t.regex(metrics.stdout, /^\/ \(passthrough_fs\): bytes read 1234, bytes written 0, errors 1$/m, 'no read-thread figure when none');
   t.regex(metrics.stdout, /^LOOKUP\s+4\s+1\s+10\.0\s+32\s+20\.0$/m);
   t.is((await nydusctl(['--sock', h.socketPath, 'umount', '/sub'])).stdout.trim(), 'unmounted /sub');
   const again = await nydusctl(['--sock', h.socketPath, 'umount', '/sub']);

@@ -22,8 +22,8 @@ export class FakeSession implements SessionPort {
         .filter((index) => instance === undefined || instance === index)
         .map((index) =>
           index === 0
-            ? { instance: 0, bytesRead: 1234, bytesWritten: 0, errors: 1, ops: [{ opcode: 'LOOKUP', count: 4, errors: 1, avgUs: 10, maxUs: 20, p99Us: 32 }] }
-            : { instance: index, bytesRead: 10, bytesWritten: 5, errors: 0, ops: [{ opcode: 'READ', count: 3, errors: 0, avgUs: 5, maxUs: 8, p99Us: 8 }] },
+            ? { instance: 0, bytesRead: 1234, bytesWritten: 0, errors: 1, readsOnThreads: 0, ops: [{ opcode: 'LOOKUP', count: 4, errors: 1, avgUs: 10, maxUs: 20, p99Us: 32 }] }
+            : { instance: index, bytesRead: 10, bytesWritten: 5, errors: 0, readsOnThreads: 2, ops: [{ opcode: 'READ', count: 3, errors: 0, avgUs: 5, maxUs: 8, p99Us: 8 }] },
         ),
   };
 

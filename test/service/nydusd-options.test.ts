@@ -19,6 +19,7 @@ test('parseNydusdArgs() builds the passthrough root mount; --writable goes into 
   t.deepEqual(options.root, { fsType: 'passthrough_fs', source: '/srv/data', config: '{"writable":true}', mountpoint: '/', prefetchFiles: [] });
   t.is(options.apisock, '/run/a.sock');
   t.is(options.threadNum, 4);
+  t.is(run(['--mountpoint', 'mnt', '--shared-dir', '/d', '--thread-num', '0']).threadNum, 0, 'no read threads');
   t.is(options.failoverPolicy, 'resend');
   t.is(options.logLevel, 'info');
   t.false(options.upgrade);
@@ -68,7 +69,8 @@ const refused: [string[], RegExp][] = [
   [['--mountpoint', '/m', '--upgrade'], /--upgrade needs --id and --supervisor/],
   [['--mountpoint', '/m', '--failover-policy', 'maybe'], /--failover-policy must be none, resend or flush/],
   [['--mountpoint', '/m', '--log-level', 'loud'], /--log-level must be/],
-  [['--mountpoint', '/m', '--thread-num', '0'], /--thread-num must be an integer/],
+  [['--mountpoint', '/m', '--thread-num', '65'], /--thread-num must be an integer from 0 to 64/],
+  [['--mountpoint', '/m', '--thread-num=-1'], /--thread-num must be an integer from 0 to 64/],
   [['--mountpoint', '/m', '--writable'], /--writable needs --shared-dir/],
   [['--mountpoint', '/m', '--bootstrap', '/b', '--allow-direct-io'], /--allow-direct-io needs --shared-dir/],
   [['--mountpoint', '/m', '--localfs-dir', '/l'], /need --bootstrap/],

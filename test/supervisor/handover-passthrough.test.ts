@@ -1,6 +1,7 @@
 /**
  * The real thing: nydusd serving passthrough_fs under the supervisor, a continuous mixed workload on the mount
- * (readers, a writer, a lister, a process holding a file open and one holding an unlinked file open), then hot
+ * (readers, a writer, a lister, a process holding a file open and one holding an unlinked file open, O_DIRECT
+ * readers the daemon's read threads serve), then hot
  * upgrades, SIGKILLs at random moments and a supervisor restart. Zero failed syscalls, nothing hung, data
  * verified, the mount alive at the end. Rounds: NYDUS_HANDOVER_ROUNDS (default 20).
  */
@@ -13,7 +14,7 @@ import { SupervisedMount, WorkloadResult } from './helpers/supervised-mount';
 import { seedContent } from './helpers/workload';
 
 const ROUNDS = Number(process.env.NYDUS_HANDOVER_ROUNDS ?? 20);
-const ROLES = ['reader', 'reader', 'writer', 'lister', 'holder', 'unlinked'];
+const ROLES = ['reader', 'reader', 'writer', 'lister', 'holder', 'unlinked', 'direct-reader'];
 
 function summarise(t: { log(...v: unknown[]): void }, results: WorkloadResult[]): void {
   for (const r of results) t.log(`${r.role}: ${r.ops} ops, ${r.errorCount} errors, longest ${r.maxMs.toFixed(1)} ms ${r.errors.slice(0, 3).join('; ')}`);

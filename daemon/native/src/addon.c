@@ -3,7 +3,8 @@
  *   blocking libuv threadpool workers;
  * - syscalls.c: the *at() family, xattrs, getdents64, mount/umount and friends for passthrough_fs;
  * - unix_socket.c: Unix sockets with SCM_RIGHTS descriptor passing and SO_PEERCRED, for the supervisor;
- * - codecs.c: zstd and lz4 block compression from the system libraries, for RAFS blobs.
+ * - codecs.c: zstd and lz4 block compression from the system libraries, for RAFS blobs;
+ * - read_threads.c: threads that answer FUSE READs of files the daemon serves itself, off the main thread.
  * Only daemon/src/native/index.ts loads this module. */
 #include "common.h"
 
@@ -12,6 +13,7 @@ static napi_value init(napi_env env, napi_value exports) {
   register_syscalls(env, exports);
   register_unix_socket(env, exports);
   register_codecs(env, exports);
+  register_read_threads(env, exports);
   return exports;
 }
 

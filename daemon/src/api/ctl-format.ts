@@ -52,6 +52,7 @@ export function formatMetrics(metrics: MetricsMessage): string {
   for (const fs of metrics.filesystems ?? []) {
     const title = fs.mountpoint === '' ? 'whole session' : `${fs.mountpoint} (${fs.backend_type})`;
     const summary = `${title}: bytes read ${fs.bytes_read}, bytes written ${fs.bytes_written}, errors ${fs.errors}` +
+      (fs.reads_on_threads ? `, reads on read threads ${fs.reads_on_threads}` : '') +
       (fs.mountpoint === '' ? `, in flight ${fs.in_flight}` : '');
     const rows = (fs.opcodes ?? []).map((op) => [op.opcode, op.count, op.errors, op.latency_avg_us.toFixed(1), op.latency_p99_us.toFixed(0), op.latency_max_us.toFixed(1)]);
     blocks.push(rows.length > 0 ? `${summary}\n${table(['OPCODE', 'COUNT', 'ERRORS', 'AVG_US', 'P99_US', 'MAX_US'], rows)}` : `${summary}\n(no requests yet)`);

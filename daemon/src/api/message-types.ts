@@ -61,6 +61,7 @@ export interface FsMetricsMessage {
   bytes_written: number;
   errors: number;
   in_flight: number;
+  reads_on_threads: number;
 }
 
 export interface MetricsMessage {

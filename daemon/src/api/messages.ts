@@ -70,6 +70,7 @@ export function metricsMessage(reports: FsMetricsReport[]): MetricsMessage {
       bytes_written: report.bytesWritten,
       errors: report.errors,
       in_flight: report.inFlight,
+      reads_on_threads: report.readsOnThreads,
     })),
   };
 }

@@ -33,9 +33,6 @@ function upgradeManagerFor(options: NydusdOptions): UpgradeManager {
 }
 
 async function run(options: NydusdOptions): Promise<void> {
-  if (options.threadNum !== undefined) {
-    logger.info('--thread-num is advisory: requests are served asynchronously on one event loop', { threadNum: options.threadNum });
-  }
   const upgradeManager = upgradeManagerFor(options);
   const daemon: Daemon = new Daemon({
     mountpoint: options.mountpoint,
@@ -45,6 +42,7 @@ async function run(options: NydusdOptions): Promise<void> {
     failoverPolicy: options.failoverPolicy,
     mountSession: (opts) => FuseSession.mount({
       ...opts,
+      readThreads: options.threadNum,
       initOptions: {
         ...DEFAULT_INIT_OPTIONS,
         kernelPassthrough: options.kernelPassthrough,
@@ -59,6 +57,7 @@ async function run(options: NydusdOptions): Promise<void> {
     upgradeManager,
     logger,
     busyPollUs: options.busyPollUs,
+    readThreads: options.threadNum,
   });
 
   let api: ApiServer | undefined;

@@ -79,6 +79,11 @@ export interface OpenReply {
   openFlags: number;
   /** A backing id from BackingFiles.open(): the kernel then reads and writes the backing file directly. */
   backingId?: number;
+  /**
+   * The handle's reads are pread(2) on this fd, which stays open until its RELEASE: the server may answer them on
+   * other threads (transport/read-threads.ts) instead of calling read().
+   */
+  readFd?: number;
 }
 
 /**

@@ -9,6 +9,7 @@ export interface RecvResult { n: number; fds: number[]; truncated: boolean }
 export interface PeerCred { pid: number; uid: number; gid: number }
 type Name = string | Buffer;
 export type PollHandle = object;
+export type ReadThreadsHandle = object;
 
 export interface NativeAddon {
   pollStart(fd: number, events: number, cb: (status: number, events: number) => void): PollHandle | number;
@@ -75,6 +76,24 @@ export interface NativeAddon {
   sendFds(fd: number, buf: Uint8Array, off: number, len: number, fds: number[]): number;
   recvFds(fd: number, buf: Uint8Array, off: number, len: number): RecvResult | number;
   peerCred(fd: number): PeerCred | number;
+
+  /**
+   * Threads that answer FUSE READs of registered (nodeid, fh) with pread on their fd; they read `fuseFd` only while
+   * a handle is registered and they are not paused. Every other message they read goes to onMessages on the main
+   * thread. See daemon/native/src/read_threads.c.
+   */
+  readThreadsStart(fuseFd: number, threads: number, msgBufSize: number, maxRead: number,
+    onMessages: (msgs: Buffer[]) => void): ReadThreadsHandle | number;
+  readThreadsAdd(h: ReadThreadsHandle, nodeid: number, fh: number, fd: number, tag: number): number;
+  /** Waits for a pread in progress on that handle: its fd may be closed afterwards. */
+  readThreadsRemove(h: ReadThreadsHandle, nodeid: number, fh: number): number;
+  /** Every thread stops reading; returns the messages they read but had not handed over yet. */
+  readThreadsPause(h: ReadThreadsHandle): Buffer[] | number;
+  readThreadsResume(h: ReadThreadsHandle): number;
+  /** As pause, then the threads end. */
+  readThreadsClose(h: ReadThreadsHandle): Buffer[] | number;
+  /** Per tag read since the last call: tag, count, errors, bytes, totalNs, maxNs, 32 log2-microsecond buckets. */
+  readThreadsStats(h: ReadThreadsHandle): number[];
 
   zstdDecompress(src: Uint8Array, dst: Uint8Array): number;
   zstdCompress(src: Uint8Array, level: number): Buffer;

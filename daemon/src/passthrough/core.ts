@@ -53,12 +53,13 @@ export class PassthroughCore {
    * Adds a handle for a file just opened on `fd` (`flags`: the caller's), handing its I/O to the kernel when it
    * can; an O_DIRECT open stays with the daemon unless allowDirectIo (the kernel would use the caller's flags on
    * the backing file, and bypass the host's page cache). FOPEN_NOFLUSH: the daemon buffers nothing, so a close(2)
-   * need not wait for a FLUSH round trip.
+   * need not wait for a FLUSH round trip. A handle served by us reads with plain pread on its fd (readFd).
    */
   addFileHandle(nodeid: number, fd: number, flags: number): OpenReply {
     const direct = (flags & O_DIRECT) !== 0 && !this.opts.allowDirectIo;
     const backingId = this.kernelIo.attach(nodeid, fd, direct);
-    return { fh: this.handles.add(nodeid, fd, flags, 'file', backingId).fh, openFlags: FOPEN_NOFLUSH, backingId };
+    const fh = this.handles.add(nodeid, fd, flags, 'file', backingId).fh;
+    return { fh, openFlags: FOPEN_NOFLUSH, backingId, readFd: backingId === undefined ? fd : undefined };
   }
 
   /** Releases a handle of either kind; unknown fhs are ignored (release is not allowed to fail). */

@@ -16,7 +16,7 @@ import { registerDirHandlers } from './handlers/dir';
 import { registerEntryHandlers } from './handlers/entry';
 import { registerIoHandlers } from './handlers/io';
 import { registerMiscHandlers } from './handlers/misc';
-import type { HandlerTable, ServerContext } from './handlers/types';
+import type { HandlerTable, ReadOffload, ServerContext } from './handlers/types';
 import { ReaddirplusAdvisor } from './readdirplus-advisor';
 import { DEFAULT_INIT_OPTIONS, hasKernelPassthrough, InitOptions, InitState, negotiate } from './init';
 import { FuseMetrics } from './metrics';
@@ -52,6 +52,8 @@ export interface DispatcherOptions {
   /** Called once INIT has been answered. */
   onInit?: (state: InitState) => void;
   hooks?: RequestHooks;
+  /** Where handles with a readFd are registered to have their READs answered off this thread. */
+  readOffload?: ReadOffload;
 }
 
 export class Dispatcher implements ReplyChannel {
@@ -65,7 +67,9 @@ export class Dispatcher implements ReplyChannel {
   constructor(private readonly opts: DispatcherOptions) {
     this.metrics = opts.metrics ?? new FuseMetrics();
     this.readdirplus = new ReaddirplusAdvisor((nodeid) => (opts.fs.nodeKey ? opts.fs.nodeKey(nodeid) : nodeid));
-    this.ctx = { fs: opts.fs, maxWrite: 128 * 1024, setxattrExt: false, readdirplus: this.readdirplus };
+    this.ctx = {
+      fs: opts.fs, maxWrite: 128 * 1024, setxattrExt: false, readdirplus: this.readdirplus, readOffload: opts.readOffload,
+    };
     this.hooks = opts.hooks;
     if (opts.init) this.applyInit(opts.init);
   }
@@ -174,6 +178,7 @@ export class Dispatcher implements ReplyChannel {
       maxWrite: state.maxWrite,
       setxattrExt: (state.flags & InitFlag.SETXATTR_EXT) !== 0,
       readdirplus: this.readdirplus,
+      readOffload: this.opts.readOffload,
     };
   }
 }

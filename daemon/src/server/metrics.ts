@@ -18,6 +18,8 @@ export interface InstanceStats {
   bytesRead: number;
   bytesWritten: number;
   errors: number;
+  /** READs answered by the read threads (transport/read-threads.ts) rather than the main thread; also in ops. */
+  readsOnThreads: number;
 }
 
 export interface OpSnapshot {
@@ -34,6 +36,7 @@ export interface MetricsSnapshot {
   bytesRead: number;
   bytesWritten: number;
   errors: number;
+  readsOnThreads: number;
   ops: OpSnapshot[];
 }
 
@@ -48,18 +51,13 @@ export class FuseMetrics {
   /** Requests made on behalf of applications (all but INIT, FORGET, BATCH_FORGET, INTERRUPT, DESTROY). */
   applicationRequests = 0;
 
+  /** Called before every snapshot: counters kept elsewhere (the read threads) are merged in here. */
+  beforeSnapshot: (() => void) | undefined;
+
   record(instance: number, opcode: number, ns: number, errno: number, bytes: number): void {
     if (!KERNEL_HOUSEKEEPING.has(opcode)) this.applicationRequests++;
-    let s = this.instances.get(instance);
-    if (!s) {
-      s = { ops: new Map(), bytesRead: 0, bytesWritten: 0, errors: 0 };
-      this.instances.set(instance, s);
-    }
-    let op = s.ops.get(opcode);
-    if (!op) {
-      op = { count: 0, errors: 0, totalNs: 0, maxNs: 0, buckets: new Array(BUCKETS).fill(0) };
-      s.ops.set(opcode, op);
-    }
+    const s = this.instanceStats(instance);
+    const op = opStats(s, opcode);
     op.count++;
     op.totalNs += ns;
     if (ns > op.maxNs) op.maxNs = ns;
@@ -72,12 +70,37 @@ export class FuseMetrics {
     if (opcode === Opcode.READ) s.bytesRead += bytes;
   }
 
+  /** Adds READs the read threads answered: `buckets` as OpStats.buckets. */
+  recordThreadReads(instance: number, reads: Omit<OpStats, 'buckets'> & { bytes: number; buckets: ArrayLike<number> }): void {
+    this.applicationRequests += reads.count;
+    const s = this.instanceStats(instance);
+    const op = opStats(s, Opcode.READ);
+    op.count += reads.count;
+    op.errors += reads.errors;
+    op.totalNs += reads.totalNs;
+    op.maxNs = Math.max(op.maxNs, reads.maxNs);
+    for (let i = 0; i < BUCKETS; i++) op.buckets[i] += reads.buckets[i] ?? 0;
+    s.errors += reads.errors;
+    s.bytesRead += reads.bytes;
+    s.readsOnThreads += reads.count;
+  }
+
+  private instanceStats(instance: number): InstanceStats {
+    let s = this.instances.get(instance);
+    if (!s) {
+      s = { ops: new Map(), bytesRead: 0, bytesWritten: 0, errors: 0, readsOnThreads: 0 };
+      this.instances.set(instance, s);
+    }
+    return s;
+  }
+
   recordWrite(instance: number, bytes: number): void {
     const s = this.instances.get(instance);
     if (s) s.bytesWritten += bytes;
   }
 
   snapshot(instance?: number): MetricsSnapshot[] {
+    this.beforeSnapshot?.();
     const out: MetricsSnapshot[] = [];
     for (const [index, s] of this.instances) {
       if (instance !== undefined && index !== instance) continue;
@@ -93,10 +116,22 @@ export class FuseMetrics {
         });
       }
       ops.sort((a, b) => b.count - a.count);
-      out.push({ instance: index, bytesRead: s.bytesRead, bytesWritten: s.bytesWritten, errors: s.errors, ops });
+      out.push({
+        instance: index, bytesRead: s.bytesRead, bytesWritten: s.bytesWritten, errors: s.errors,
+        readsOnThreads: s.readsOnThreads, ops,
+      });
     }
     return out;
   }
+}
+
+function opStats(s: InstanceStats, opcode: number): OpStats {
+  let op = s.ops.get(opcode);
+  if (!op) {
+    op = { count: 0, errors: 0, totalNs: 0, maxNs: 0, buckets: new Array(BUCKETS).fill(0) };
+    s.ops.set(opcode, op);
+  }
+  return op;
 }
 
 function percentileUs(op: OpStats, q: number): number {

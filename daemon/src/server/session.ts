@@ -10,6 +10,7 @@ import type { FileSystem } from '../fs/filesystem';
 import type { Logger } from '../log';
 import { BusyPoll } from '../transport/busy-poll';
 import { FuseChannel } from '../transport/fuse-channel';
+import { ReadThreads } from '../transport/read-threads';
 import { openAndMount, setReadAhead, unmount } from '../transport/mount';
 import { Dispatcher, RequestHooks } from './dispatcher';
 import { KernelBackingFiles } from './backing-files';
@@ -21,6 +22,8 @@ export interface SessionMountOptions {
   fsName?: string;
   logger: Logger;
   initOptions?: InitOptions;
+  /** Threads answering READs of files the daemon serves itself (see ReadThreads); 0: none. Default 2. */
+  readThreads?: number;
 }
 
 export interface SessionAdoptOptions {
@@ -28,7 +31,10 @@ export interface SessionAdoptOptions {
   mountpoint: string;
   init: InitState;
   logger: Logger;
+  readThreads?: number;
 }
+
+export const DEFAULT_READ_THREADS = 2;
 
 export class FuseSession {
   readonly metrics = new FuseMetrics();
@@ -38,6 +44,7 @@ export class FuseSession {
   private initWaiters: Array<(s: InitState) => void> = [];
   private ended = false;
   private requestHooks: RequestHooks | undefined;
+  private readThreads: ReadThreads | undefined;
   /** Called when the kernel ends the connection (unmounted elsewhere, or aborted). */
   onEnd?: (errno: number) => void;
 
@@ -47,22 +54,29 @@ export class FuseSession {
     private readonly log: Logger,
     init: InitState | undefined,
     private readonly initOptions: InitOptions,
+    private readThreadCount: number,
   ) {
     this.initState = init;
     const size = readBufferSize(init ? init.maxWrite : (initOptions.maxPages || 256) * 4096);
     this.channel = new FuseChannel(fd, size, (msg) => this.dispatcher?.dispatch(msg), (errno) => this.connectionEnded(errno));
     this.channel.repliesPending = () => (this.dispatcher?.inFlightCount ?? 0) > 0;
+    this.channel.othersReading = () => this.readThreads?.reading ?? false;
+    this.metrics.beforeSnapshot = () => {
+      for (const reads of this.readThreads?.takeStats() ?? []) this.metrics.recordThreadReads(reads.tag, reads);
+    };
   }
 
   static async mount(opts: SessionMountOptions): Promise<FuseSession> {
     const fd = openAndMount({ mountpoint: opts.mountpoint, fsName: opts.fsName ?? 'nydus', subtype: 'nydus' });
     opts.logger.info('mounted', { mountpoint: opts.mountpoint, fd });
-    return new FuseSession(fd, opts.mountpoint, opts.logger, undefined, opts.initOptions ?? DEFAULT_INIT_OPTIONS);
+    return new FuseSession(fd, opts.mountpoint, opts.logger, undefined, opts.initOptions ?? DEFAULT_INIT_OPTIONS,
+      opts.readThreads ?? DEFAULT_READ_THREADS);
   }
 
   /** Takes over a live connection: `fd` is a copy of the predecessor's /dev/fuse fd. */
   static adopt(opts: SessionAdoptOptions): FuseSession {
-    return new FuseSession(opts.fd, opts.mountpoint, opts.logger, opts.init, DEFAULT_INIT_OPTIONS);
+    return new FuseSession(opts.fd, opts.mountpoint, opts.logger, opts.init, DEFAULT_INIT_OPTIONS,
+      opts.readThreads ?? DEFAULT_READ_THREADS);
   }
 
   get init(): InitState | undefined {
@@ -106,10 +120,31 @@ export class FuseSession {
         initOptions: this.initOptions,
         onInit: (state) => this.initDone(state),
         hooks: this.requestHooks,
+        readOffload: this.readThreadCount > 0 ? {
+          add: (nodeid, fh, fd) => this.offloadReads(nodeid, fh, fd, fs.instanceOf ? fs.instanceOf(nodeid) : 0),
+          remove: (nodeid, fh) => this.readThreads?.remove(nodeid, fh),
+        } : undefined,
       });
       if (this.initState) this.offerBackingFiles(this.initState);
     }
     this.channel.start();
+    this.readThreads?.resume();
+  }
+
+  /** Has the read threads (started at the first handle) answer READs of `fh`; on failure the main thread does. */
+  private offloadReads(nodeid: number, fh: number, fd: number, instance: number): void {
+    if (!this.initState || this.readThreadCount === 0) return;
+    try {
+      if (!this.readThreads) {
+        const maxRead = this.initState.maxWrite;
+        this.readThreads = new ReadThreads(this.fd, this.readThreadCount, readBufferSize(maxRead), maxRead,
+          (msg) => this.dispatcher?.dispatch(msg));
+      }
+      this.readThreads.add(nodeid, fh, fd, instance);
+    } catch (err) {
+      this.log.warn('read threads unavailable: reads stay on the main thread', { error: (err as Error).message });
+      this.readThreadCount = 0;
+    }
   }
 
   private dispatcherFs: FileSystem | undefined;
@@ -123,17 +158,27 @@ export class FuseSession {
   /** Stops reading new requests; resolves once every request already read has been answered. */
   async stop(): Promise<void> {
     this.channel.stop();
+    this.readThreads?.pause();
     await this.dispatcher?.drain();
   }
 
   /** Closes our fd without unmounting: the mount lives on for whoever holds another copy of the fd. */
   close(): void {
+    this.channel.stop();
+    this.endReadThreads();
     this.channel.close();
+  }
+
+  /** The threads end before the fd they read is closed; what they had read is dispatched (and answered) first. */
+  private endReadThreads(): void {
+    this.readThreads?.close();
+    this.readThreads = undefined;
   }
 
   /** Unmounts (lazily if busy) and closes. */
   umount(): void {
     this.channel.stop();
+    this.endReadThreads();
     const how = unmount(this.mountpoint);
     this.log.info('unmounted', { mountpoint: this.mountpoint, how });
     this.channel.close();

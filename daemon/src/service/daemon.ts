@@ -33,6 +33,8 @@ export interface DaemonOptions {
   logger?: Logger;
   /** Longest busy-poll window of the FUSE reader, in microseconds (0 or absent: off). */
   busyPollUs?: number;
+  /** Read threads of a session taken over from a predecessor (see FuseSession); absent: the default. */
+  readThreads?: number;
 }
 
 /** How long a successor waits after Start before pushing its full state to the supervisor. */
@@ -50,6 +52,7 @@ export class Daemon extends EventEmitter {
   readonly upgrade: boolean;
   readonly failoverPolicy: FailoverPolicy;
   readonly version: VersionInfo = versionInfo();
+  readonly readThreads: number | undefined;
   private vfsRef: VfsPort;
   readonly createBackend: BackendFactory;
   readonly machine: DaemonStateMachine;
@@ -74,6 +77,7 @@ export class Daemon extends EventEmitter {
     this.upgradeManager = options.upgradeManager ?? noSupervisorUpgradeManager;
     this.logger = options.logger ?? createLogger('daemon');
     this.busyPollUs = options.busyPollUs ?? 0;
+    this.readThreads = options.readThreads;
     this.machine = new DaemonStateMachine((action, rule) => this.runAction(action, rule), this.logger);
   }
 

@@ -21,6 +21,8 @@ export interface FsMetricsReport {
   bytesRead: number;
   bytesWritten: number;
   errors: number;
+  /** READs answered off the main thread (they are in opcodes.READ too). */
+  readsOnThreads: number;
   /** Only known for the whole session (0 on per-filesystem reports). */
   inFlight: number;
 }
@@ -49,11 +51,14 @@ function addOp(into: Record<string, OpcodeReport>, op: OpSnapshot): void {
 
 /** Sums snapshots into one report. */
 export function mergeSnapshots(mountpoint: string, backendType: string, snapshots: MetricsSnapshot[], inFlight = 0): FsMetricsReport {
-  const report: FsMetricsReport = { mountpoint, backendType, opcodes: {}, bytesRead: 0, bytesWritten: 0, errors: 0, inFlight };
+  const report: FsMetricsReport = {
+    mountpoint, backendType, opcodes: {}, bytesRead: 0, bytesWritten: 0, errors: 0, readsOnThreads: 0, inFlight,
+  };
   for (const snapshot of snapshots) {
     report.bytesRead += snapshot.bytesRead;
     report.bytesWritten += snapshot.bytesWritten;
     report.errors += snapshot.errors;
+    report.readsOnThreads += snapshot.readsOnThreads;
     for (const op of snapshot.ops) addOp(report.opcodes, op);
   }
   return report;

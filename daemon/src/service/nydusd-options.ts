@@ -43,7 +43,8 @@ SIGTERM or SIGINT, then unmounts and exits 0.
   --failover-policy P       none, resend (default) or flush
   --log-level L             error, warn, info (default), debug, trace
   --log-file FILE           write logs to FILE instead of stderr
-  --thread-num N            accepted for compatibility; advisory (requests are served asynchronously)
+  --thread-num N            threads, beside the main one, that answer reads of files the daemon serves itself
+                            (O_DIRECT opens, or every open without kernel passthrough); 0: none (default 2)
   --read-ahead-kb N         the mount's readahead window (default 1024; 0 keeps the kernel's 128)
   --busy-poll-us N          keep polling /dev/fuse for up to N microseconds when it runs dry, adaptively, instead
                             of sleeping at once (default ${DEFAULT_BUSY_POLL_US}; 0 turns it off)
@@ -183,7 +184,7 @@ export function parseNydusdArgs(argv: string[]): NydusdCommand {
   }
   const logLevel = (nonEmpty(values, 'log-level') ?? 'info').toLowerCase();
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be error, warn, info, debug or trace, not "${logLevel}"`);
-  const threadNum = integerFlag(values, 'thread-num', 1, 1024);
+  const threadNum = integerFlag(values, 'thread-num', 0, 64);
   const readAheadKb = integerFlag(values, 'read-ahead-kb', 0, 65536);
   const busyPollUs = integerFlag(values, 'busy-poll-us', 0, 1000) ?? DEFAULT_BUSY_POLL_US;
   return {

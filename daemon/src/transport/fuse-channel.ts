@@ -19,6 +19,11 @@ export class FuseChannel {
   busyPoll: BusyPoll | undefined;
   /** Whether requests read so far still wait for their replies (set by the session). */
   repliesPending: () => boolean = () => false;
+  /**
+   * Whether other threads read the fd now (ReadThreads): then the reader does not busy-poll. They catch the next
+   * request as soon as it comes, and polling here would take the CPU they and the applications need.
+   */
+  othersReading: () => boolean = () => false;
   private pollDeferred = false;
 
   constructor(
@@ -73,7 +78,7 @@ export class FuseChannel {
     let handled = 0;
     for (let i = 0; i < BATCH && this.poll; i++) {
       let n = native.read(this.fd, this.buf, 0, this.buf.length);
-      if (n === -E.EAGAIN && this.busyPoll) n = this.whenDry(this.busyPoll, handled > 0);
+      if (n === -E.EAGAIN && this.busyPoll && !this.othersReading()) n = this.whenDry(this.busyPoll, handled > 0);
       if (n > 0) {
         const msg = Buffer.allocUnsafe(n);
         this.buf.copy(msg, 0, 0, n);

@@ -17,6 +17,8 @@ import { FD_FUSE_DEV, FilesystemState, FuseInitState, HANDLE_DIR, HandoverState,
 export interface RestoreTarget {
   mountpoint: string;
   vfs: unknown;
+  /** Read threads for the adopted session (absent: the default). */
+  readThreads?: number;
   adoptSession(session: FuseSession): void;
   createBackend(command: { fsType: 'rafs' | 'passthrough_fs'; source: string; config: string; mountpoint: string; prefetchFiles: string[] }): Promise<FileSystem>;
 }
@@ -127,7 +129,9 @@ export async function restoreHandover(target: RestoreTarget, state: HandoverStat
       fsByIndex.set(mount.vfsIndex, fs);
     }
     restoreVfs(target.vfs as Vfs, state, fsByIndex);
-    const session = FuseSession.adopt({ fd: fds[0], mountpoint: target.mountpoint, init: stateToInit(state.fuse), logger });
+    const session = FuseSession.adopt({
+      fd: fds[0], mountpoint: target.mountpoint, init: stateToInit(state.fuse), logger, readThreads: target.readThreads,
+    });
     taken.add(0);
     target.adoptSession(session);
     closeAll(fds.filter((_, i) => !taken.has(i)));

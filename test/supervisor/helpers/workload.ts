@@ -4,7 +4,7 @@
  * what the handover must never cause), and each operation's latency too (the longest is the stall).
  * Runs until the file STOPFILE exists, then prints one JSON line: {role, ops, errors, maxMs, latencies, starts}.
  * usage: node workload.js ROLE MOUNT STOPFILE
- *   ROLE on a writable seeded share: reader | writer | lister | holder | unlinked
+ *   ROLE on a writable seeded share: reader | writer | lister | holder | unlinked | direct-reader
  *   ROLE on the upstream RAFS image rafs-v6-2.2.boot: image-reader | image-lister | image-holder
  */
 import { createHash } from 'crypto';
@@ -101,6 +101,37 @@ function unlinked(): void {
   if (n !== undefined) check(n === 512 && back.equals(data), 'unlinked file content');
 }
 
+const DIRECT_FILES = 4;
+const directName = (k: number) => path.join(mount, `direct-${process.pid}-${k}`);
+
+/** 4 KiB of direct file k at a random page, read through `fd` (opened O_DIRECT) into an unaligned buffer; checked. */
+function directPread(fd: number, k: number, what: string): void {
+  const buf = Buffer.alloc(4096);
+  const off = Math.floor(Math.random() * (SEED_SIZE / 4096)) * 4096;
+  const n = op(`O_DIRECT pread ${what} direct-${k}`, () => fs.readSync(fd, buf, 0, buf.length, off));
+  if (n !== undefined) check(n === 4096 && buf.equals(seedContent(100 + k).subarray(off, off + 4096)), `O_DIRECT content of direct-${k}`);
+}
+
+/**
+ * O_DIRECT reads of files no other role opens, so that the daemon serves every open of them itself (on its read
+ * threads; an O_DIRECT open of a file already open through the kernel's passthrough would follow it and get the
+ * host's alignment rules): from a file held open, and from a fresh open each step.
+ */
+let directFd = -1;
+function directReader(): void {
+  const direct = fs.constants.O_RDONLY | fs.constants.O_DIRECT;
+  if (directFd < 0) {
+    for (let k = 0; k < DIRECT_FILES; k++) fs.writeFileSync(directName(k), seedContent(100 + k));
+    directFd = fs.openSync(directName(0), direct);
+  }
+  directPread(directFd, 0, 'held');
+  const k = Math.floor(Math.random() * DIRECT_FILES);
+  const fd = op(`open direct-${k} O_DIRECT`, () => fs.openSync(directName(k), direct));
+  if (fd === undefined) return;
+  directPread(fd, k, 'fresh');
+  op(`close direct-${k}`, () => fs.closeSync(fd));
+}
+
 /** Contents of /work/shared/fixtures/nydus-rafs-v6/rafs-v6-2.2.boot, from that directory's README. */
 export const IMAGE_FILES: Record<string, string> = { 'lib.rs': '4709cf8873e419ecedc7d43fdee4a75f', 'sync_io.rs': '5442bc7dc9dc5f985c7594e23866ae6f' };
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -126,7 +157,7 @@ function imageHolder(): void {
 }
 
 const roles: Record<string, () => void> = {
-  reader, writer, lister, holder, unlinked, 'image-reader': imageReader, 'image-lister': imageLister, 'image-holder': imageHolder,
+  reader, writer, lister, holder, unlinked, 'direct-reader': directReader, 'image-reader': imageReader, 'image-lister': imageLister, 'image-holder': imageHolder,
 };
 
 function main(): void {

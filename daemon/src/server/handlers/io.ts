@@ -11,15 +11,23 @@ import { cstring, need } from '../body';
 import type { Request } from '../request';
 import { settle } from '../request';
 import { optionalOp as optional } from '../../fs/optional-op';
-import type { HandlerTable } from './types';
+import type { HandlerTable, ServerContext } from './types';
 
 function encodeOpen(b: Buffer, off: number, o: OpenReply): void {
   if (o.backingId === undefined) encodeOpenOut(b, off, o.fh, o.openFlags);
   else encodeOpenOut(b, off, o.fh, o.openFlags | FOPEN_PASSTHROUGH, o.backingId);
 }
 
-function replyOpen(req: Request) {
-  return (o: OpenReply) => req.reply(OPEN_OUT_SIZE, (b, off) => encodeOpen(b, off, o));
+function replyOpen(req: Request, s: ServerContext) {
+  return (o: OpenReply) => {
+    offload(s, req.h.nodeid, o);
+    req.reply(OPEN_OUT_SIZE, (b, off) => encodeOpen(b, off, o));
+  };
+}
+
+/** Registers a handle read with plain pread before its open is answered, so its first READ can find it. */
+function offload(s: ServerContext, nodeid: number, o: OpenReply): void {
+  if (o.readFd !== undefined) s.readOffload?.add(nodeid, o.fh, o.readFd);
 }
 
 function replyCount(req: Request) {
@@ -32,7 +40,7 @@ function replyCount(req: Request) {
 export function registerIoHandlers(t: HandlerTable): void {
   t.set(Opcode.OPEN, (req, s) => {
     const flags = req.buf.readUInt32LE(need(req, req.bodyOffset, InSize.OPEN));
-    settle(req, () => optional(s.fs, 'open')(req.ctx, req.h.nodeid, flags), replyOpen(req));
+    settle(req, () => optional(s.fs, 'open')(req.ctx, req.h.nodeid, flags), replyOpen(req, s));
   });
 
   t.set(Opcode.CREATE, (req, s) => {
@@ -41,11 +49,13 @@ export function registerIoHandlers(t: HandlerTable): void {
     const mode = req.buf.readUInt32LE(off + 4);
     const umask = req.buf.readUInt32LE(off + 8);
     const { name } = cstring(req, off + InSize.CREATE);
-    settle(req, () => optional(s.fs, 'create')(req.ctx, req.h.nodeid, name, mode, flags, umask), (c) =>
+    settle(req, () => optional(s.fs, 'create')(req.ctx, req.h.nodeid, name, mode, flags, umask), (c) => {
+      offload(s, c.entry.nodeid, c.open);
       req.reply(ENTRY_OUT_SIZE + OPEN_OUT_SIZE, (b, o) => {
         encodeEntryOut(b, o, c.entry);
         encodeOpen(b, o + ENTRY_OUT_SIZE, c.open);
-      }));
+      });
+    });
   });
 
   t.set(Opcode.READ, (req, s) => {
@@ -82,6 +92,7 @@ export function registerIoHandlers(t: HandlerTable): void {
     const off = need(req, req.bodyOffset, InSize.RELEASE);
     const fh = readU64(req.buf, off);
     const flags = req.buf.readUInt32LE(off + 8);
+    s.readOffload?.remove(req.h.nodeid, fh); // before the filesystem closes the fd
     if (!s.fs.release) return req.reply(0);
     settle(req, () => s.fs.release!(req.ctx, req.h.nodeid, fh, flags), () => req.reply(0));
   });

@@ -2,6 +2,13 @@ import type { FileSystem } from '../../fs/filesystem';
 import type { ReaddirplusAdvisor } from '../readdirplus-advisor';
 import type { Request } from '../request';
 
+/** Answers READs of registered handles elsewhere than in the READ handler (see OpenReply.readFd). */
+export interface ReadOffload {
+  add(nodeid: number, fh: number, fd: number): void;
+  /** Returns once nothing reads the handle's fd any more. */
+  remove(nodeid: number, fh: number): void;
+}
+
 /** What a handler may use besides the request: the filesystem and connection-wide facts. */
 export interface ServerContext {
   fs: FileSystem;
@@ -11,6 +18,7 @@ export interface ServerContext {
   setxattrExt: boolean;
   /** Whether READDIRPLUS replies carry attributes, per directory. */
   readdirplus: ReaddirplusAdvisor;
+  readOffload?: ReadOffload;
 }
 
 export type Handler = (req: Request, s: ServerContext) => void;

@@ -1,0 +1,500 @@
+/* Threads that answer FUSE READs of registered file handles with pread(2), off the main thread.
+ *
+ * The JS server is one thread; a file it serves itself (not handed to the kernel's passthrough) is read there,
+ * so several readers of such a file are served one at a time. These threads read the same /dev/fuse fd as the
+ * main loop (any reader of the fd may take any request, and a reply may be written by any of them). A READ of a
+ * registered (nodeid, fh) is answered here; every other message is queued and handed to the main thread.
+ * While no handle is registered, or while paused, the threads do not read the fd at all.
+ *
+ * readThreadsStart(fuseFd, threads, msgBufSize, maxRead, onMessages(Buffer[])) -> handle | -errno
+ * readThreadsAdd(h, nodeid, fh, fd, tag)   readThreadsRemove(h, nodeid, fh) -> 0 | -ENOENT
+ *   A removal waits for a pread in progress on that handle, so the caller may close the fd afterwards; after the
+ *   last one, the threads have stopped reading when it returns.
+ * readThreadsPause(h) -> Buffer[]: the threads stop reading; returns the messages they had read but not handed over.
+ * readThreadsResume(h)   readThreadsClose(h) -> Buffer[] (as pause, then the threads end)
+ * readThreadsStats(h) -> number[]: per tag with reads since the last call: tag, count, errors, bytes, totalNs,
+ *   maxNs, then BUCKETS latency buckets (log2 microseconds, as the JS metrics); the counters restart at zero. */
+#include "common.h"
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define FUSE_READ_OPCODE 15
+#define IN_HEADER 40
+#define READ_IN 40
+#define OUT_HEADER 16
+#define BUCKETS 32
+#define TAGS 16
+#define TABLE_BUCKETS 256
+#define MAX_THREADS 64
+
+typedef struct handle_entry {
+  struct handle_entry *next;
+  uint64_t nodeid, fh;
+  int fd;
+  int tag;
+} handle_entry;
+
+typedef struct message {
+  struct message *next;
+  size_t len;
+  uint8_t data[];
+} message;
+
+typedef struct {
+  uint64_t count, errors, bytes, total_ns, max_ns;
+  uint64_t buckets[BUCKETS];
+} tag_stats;
+
+struct read_threads;
+
+/* One thread's own buffers: the message it read and the data it reads for a reply. */
+typedef struct {
+  struct read_threads *s;
+  pthread_t thread;
+  uint8_t *msg, *data;
+} worker;
+
+typedef struct read_threads {
+  int fuse_fd, kick_fd;
+  int nthreads;                 /* threads running (set once, under mu, before any can park) */
+  size_t msg_size, max_read;
+  worker workers[MAX_THREADS];
+
+  pthread_mutex_t mu;           /* guards the flags and counters below */
+  pthread_cond_t wake;          /* parked threads wait here */
+  pthread_cond_t parked_cv;     /* pause() waits here for every thread to park */
+  int registered, paused, exiting, dead, parked;
+
+  pthread_rwlock_t table_lock;  /* read: a lookup and its pread; write: add, remove */
+  handle_entry *table[TABLE_BUCKETS];
+
+  pthread_mutex_t queue_mu;
+  message *queue_head, *queue_tail;
+
+  tag_stats stats[TAGS];
+
+  uv_async_t async;
+  napi_env env;
+  napi_ref cb;
+  napi_async_context ctx;
+  int closed, uv_done, js_gone;
+} read_threads;
+
+static unsigned slot(uint64_t nodeid, uint64_t fh) {
+  uint64_t h = nodeid * 0x9E3779B97F4A7C15ULL ^ fh * 0xC2B2AE3D27D4EB4FULL;
+  return (unsigned)(h >> 56) % TABLE_BUCKETS;
+}
+
+static handle_entry *find_entry(read_threads *s, uint64_t nodeid, uint64_t fh) {
+  for (handle_entry *e = s->table[slot(nodeid, fh)]; e; e = e->next)
+    if (e->nodeid == nodeid && e->fh == fh) return e;
+  return NULL;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static void record(read_threads *s, int tag, uint64_t ns, int failed, uint64_t bytes) {
+  tag_stats *t = &s->stats[tag];
+  __atomic_fetch_add(&t->count, 1, __ATOMIC_RELAXED);
+  if (failed) __atomic_fetch_add(&t->errors, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&t->bytes, bytes, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&t->total_ns, ns, __ATOMIC_RELAXED);
+  uint64_t max = __atomic_load_n(&t->max_ns, __ATOMIC_RELAXED);
+  while (ns > max && !__atomic_compare_exchange_n(&t->max_ns, &max, ns, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+  uint64_t us = ns / 1000;
+  int b = 0;
+  while (us > 0 && b < BUCKETS - 1) { us >>= 1; b++; }
+  __atomic_fetch_add(&t->buckets[b], 1, __ATOMIC_RELAXED);
+}
+
+static void write_reply(int fuse_fd, uint64_t unique, int error, const uint8_t *data, size_t len) {
+  uint8_t header[OUT_HEADER];
+  uint32_t total = (uint32_t)(OUT_HEADER + len);
+  int32_t err = error;
+  memcpy(header, &total, 4);
+  memcpy(header + 4, &err, 4);
+  memcpy(header + 8, &unique, 8);
+  struct iovec iov[2] = { { header, OUT_HEADER }, { (void *)data, len } };
+  /* ENOENT: the request was interrupted and the kernel no longer waits for it; nothing else can be done. */
+  (void)writev(fuse_fd, iov, len ? 2 : 1);
+}
+
+/* Answers a READ of a registered handle; returns 0 when the message is not one. */
+static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *data) {
+  uint32_t len, opcode;
+  memcpy(&len, msg, 4);
+  memcpy(&opcode, msg + 4, 4);
+  if (opcode != FUSE_READ_OPCODE || len != n || n < IN_HEADER + READ_IN) return 0;
+  uint64_t unique, nodeid, fh, offset;
+  uint32_t size;
+  memcpy(&unique, msg + 8, 8);
+  memcpy(&nodeid, msg + 16, 8);
+  memcpy(&fh, msg + IN_HEADER, 8);
+  memcpy(&offset, msg + IN_HEADER + 8, 8);
+  memcpy(&size, msg + IN_HEADER + 16, 4);
+  if (size > s->max_read) size = (uint32_t)s->max_read;
+  pthread_rwlock_rdlock(&s->table_lock);
+  handle_entry *e = find_entry(s, nodeid, fh);
+  if (!e) {
+    pthread_rwlock_unlock(&s->table_lock);
+    return 0;
+  }
+  uint64_t t0 = now_ns();
+  ssize_t got = offset > (uint64_t)INT64_MAX ? -1 : pread(e->fd, data, size, (off_t)offset);
+  int error = got < 0 ? (offset > (uint64_t)INT64_MAX ? EINVAL : errno) : 0;
+  int tag = e->tag;
+  pthread_rwlock_unlock(&s->table_lock);
+  write_reply(s->fuse_fd, unique, -error, data, got > 0 ? (size_t)got : 0);
+  record(s, tag, now_ns() - t0, error != 0, got > 0 ? (uint64_t)got : 0);
+  return 1;
+}
+
+static void forward(read_threads *s, const uint8_t *msg, size_t n) {
+  message *m = malloc(sizeof(message) + n);
+  if (!m) return; /* the kernel waits for this request until the connection ends: as good as a lost read */
+  m->next = NULL;
+  m->len = n;
+  memcpy(m->data, msg, n);
+  pthread_mutex_lock(&s->queue_mu);
+  if (s->queue_tail) s->queue_tail->next = m;
+  else s->queue_head = m;
+  s->queue_tail = m;
+  pthread_mutex_unlock(&s->queue_mu);
+  uv_async_send(&s->async);
+}
+
+/* Waits until the threads should read; returns 0 when they should end. */
+static int wait_for_work(read_threads *s) {
+  pthread_mutex_lock(&s->mu);
+  while (!s->exiting && (s->paused || s->registered == 0 || s->dead)) {
+    if (++s->parked == s->nthreads) pthread_cond_broadcast(&s->parked_cv);
+    pthread_cond_wait(&s->wake, &s->mu);
+    s->parked--;
+  }
+  int go = !s->exiting;
+  pthread_mutex_unlock(&s->mu);
+  return go;
+}
+
+static void *thread_main(void *arg) {
+  worker *w = arg;
+  read_threads *s = w->s;
+  uint8_t *msg = w->msg, *data = w->data;
+  while (wait_for_work(s)) {
+    struct pollfd p[2] = { { s->fuse_fd, POLLIN, 0 }, { s->kick_fd, POLLIN, 0 } };
+    if (poll(p, 2, -1) < 0 || p[1].revents) continue; /* kicked: wait_for_work() decides */
+    ssize_t n = read(s->fuse_fd, msg, s->msg_size);
+    if (n < 0) {
+      /* EAGAIN: another reader took it; ENOENT: interrupted before it was read. Anything else ends the
+       * connection for us (ENODEV after unmount): the main thread sees the same error and ends the session. */
+      if (errno == EAGAIN || errno == EINTR || errno == ENOENT) continue;
+      pthread_mutex_lock(&s->mu);
+      s->dead = 1;
+      pthread_mutex_unlock(&s->mu);
+      continue;
+    }
+    if (n == 0) continue;
+    if (!serve_read(s, msg, (size_t)n, data)) forward(s, msg, (size_t)n);
+  }
+  return NULL;
+}
+
+/* ---- main thread ---- */
+
+/* The queued messages as an array of Buffers (env NULL: dropped, when no JS may run). */
+static napi_value take_queue(napi_env env, read_threads *s) {
+  pthread_mutex_lock(&s->queue_mu);
+  message *m = s->queue_head;
+  s->queue_head = s->queue_tail = NULL;
+  pthread_mutex_unlock(&s->queue_mu);
+  napi_value arr = NULL;
+  if (env) napi_create_array(env, &arr);
+  uint32_t i = 0;
+  while (m) {
+    message *next = m->next;
+    napi_value b;
+    void *copy;
+    if (env && napi_create_buffer_copy(env, m->len, m->data, &copy, &b) == napi_ok) napi_set_element(env, arr, i++, b);
+    free(m);
+    m = next;
+  }
+  return arr;
+}
+
+static void on_async(uv_async_t *h) {
+  read_threads *s = h->data;
+  if (s->closed) return;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value arr = take_queue(env, s);
+  uint32_t len = 0;
+  napi_get_array_length(env, arr, &len);
+  if (len > 0) {
+    napi_value cb, recv, result;
+    napi_get_reference_value(env, s->cb, &cb);
+    napi_get_global(env, &recv);
+    if (napi_make_callback(env, s->ctx, recv, cb, 1, &arr, &result) == napi_pending_exception) {
+      napi_value exc;
+      napi_get_and_clear_last_exception(env, &exc);
+      napi_fatal_exception(env, exc);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void free_threads(read_threads *s) {
+  for (int i = 0; i < s->nthreads; i++) {
+    free(s->workers[i].msg);
+    free(s->workers[i].data);
+  }
+  for (int i = 0; i < TABLE_BUCKETS; i++) {
+    handle_entry *e = s->table[i];
+    while (e) {
+      handle_entry *next = e->next;
+      free(e);
+      e = next;
+    }
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->wake);
+  pthread_cond_destroy(&s->parked_cv);
+  pthread_rwlock_destroy(&s->table_lock);
+  pthread_mutex_destroy(&s->queue_mu);
+  if (s->kick_fd >= 0) close(s->kick_fd);
+  free(s);
+}
+
+static void on_closed(uv_handle_t *h) {
+  read_threads *s = h->data;
+  s->uv_done = 1;
+  if (s->js_gone) free_threads(s);
+}
+
+/* Wakes every thread from poll() and waits until each is parked: the caller has made them park (paused, or no
+ * handle registered). A message read just before is handed over or answered first. */
+static void park_all(read_threads *s) {
+  uint64_t one = 1;
+  (void)write(s->kick_fd, &one, 8);
+  pthread_mutex_lock(&s->mu);
+  while (s->parked < s->nthreads) pthread_cond_wait(&s->parked_cv, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  uint64_t drained;
+  (void)read(s->kick_fd, &drained, 8);
+}
+
+static void pause_all(read_threads *s) {
+  pthread_mutex_lock(&s->mu);
+  s->paused = 1;
+  pthread_mutex_unlock(&s->mu);
+  park_all(s);
+}
+
+/* env NULL: from the finalizer, where no JS value may be made; the queued messages are dropped. */
+static napi_value close_threads(napi_env env, read_threads *s) {
+  if (s->closed) {
+    napi_value empty = NULL;
+    if (env) napi_create_array(env, &empty);
+    return empty;
+  }
+  pause_all(s);
+  pthread_mutex_lock(&s->mu);
+  s->exiting = 1;
+  pthread_cond_broadcast(&s->wake);
+  pthread_mutex_unlock(&s->mu);
+  for (int i = 0; i < s->nthreads; i++) pthread_join(s->workers[i].thread, NULL);
+  napi_value left = take_queue(env, s);
+  s->closed = 1;
+  napi_delete_reference(s->env, s->cb);
+  napi_async_destroy(s->env, s->ctx);
+  uv_close((uv_handle_t *)&s->async, on_closed);
+  return left;
+}
+
+static void finalize_external(napi_env env, void *data, void *hint) {
+  read_threads *s = data;
+  s->js_gone = 1;
+  if (!s->closed) close_threads(NULL, s);
+  else if (s->uv_done) free_threads(s);
+}
+
+static read_threads *get_threads(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+static napi_value rt_start(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  int fuse_fd = arg_int(env, argv[0]);
+  int n = arg_int(env, argv[1]);
+  int64_t msg_size = arg_i64(env, argv[2]), max_read = arg_i64(env, argv[3]);
+  if (n < 1 || n > MAX_THREADS || msg_size < IN_HEADER + READ_IN || max_read < 4096) return num(env, -EINVAL);
+  uv_loop_t *loop;
+  NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
+  read_threads *s = calloc(1, sizeof(*s));
+  if (!s) return num(env, -ENOMEM);
+  s->fuse_fd = fuse_fd;
+  s->msg_size = (size_t)msg_size;
+  s->max_read = (size_t)max_read;
+  s->env = env;
+  s->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s->kick_fd < 0) {
+    int err = errno;
+    free(s);
+    return num(env, -err);
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->wake, NULL);
+  pthread_cond_init(&s->parked_cv, NULL);
+  pthread_rwlock_init(&s->table_lock, NULL);
+  pthread_mutex_init(&s->queue_mu, NULL);
+  uv_async_init(loop, &s->async, on_async);
+  s->async.data = s;
+  uv_unref((uv_handle_t *)&s->async);
+  napi_create_reference(env, argv[4], 1, &s->cb);
+  napi_value name;
+  napi_create_string_utf8(env, "nydus.readThreads", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &s->ctx);
+  /* Threads wait for mu in wait_for_work() until nthreads says how many of them there are. */
+  pthread_mutex_lock(&s->mu);
+  int started = 0;
+  for (int i = 0; i < n; i++) {
+    worker *w = &s->workers[started];
+    w->s = s;
+    w->msg = malloc(s->msg_size);
+    w->data = malloc(s->max_read);
+    if (!w->msg || !w->data || pthread_create(&w->thread, NULL, thread_main, w) != 0) {
+      free(w->msg);
+      free(w->data);
+      w->msg = w->data = NULL;
+      break;
+    }
+    started++;
+  }
+  s->nthreads = started;
+  pthread_mutex_unlock(&s->mu);
+  napi_value ext;
+  napi_create_external(env, s, finalize_external, NULL, &ext);
+  if (started == 0) {
+    close_threads(env, s);
+    return num(env, -EAGAIN);
+  }
+  return ext;
+}
+
+static napi_value rt_add(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, -EBADF);
+  uint64_t nodeid = (uint64_t)arg_i64(env, argv[1]), fh = (uint64_t)arg_i64(env, argv[2]);
+  int tag = arg_int(env, argv[4]);
+  handle_entry *e = calloc(1, sizeof(*e));
+  if (!e) return num(env, -ENOMEM);
+  e->nodeid = nodeid;
+  e->fh = fh;
+  e->fd = arg_int(env, argv[3]);
+  e->tag = tag < 0 ? 0 : tag % TAGS;
+  pthread_rwlock_wrlock(&s->table_lock);
+  if (find_entry(s, nodeid, fh)) {
+    pthread_rwlock_unlock(&s->table_lock);
+    free(e);
+    return num(env, -EEXIST);
+  }
+  unsigned i = slot(nodeid, fh);
+  e->next = s->table[i];
+  s->table[i] = e;
+  pthread_rwlock_unlock(&s->table_lock);
+  pthread_mutex_lock(&s->mu);
+  if (s->registered++ == 0) pthread_cond_broadcast(&s->wake);
+  pthread_mutex_unlock(&s->mu);
+  return num(env, 0);
+}
+
+static napi_value rt_remove(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, -EBADF);
+  uint64_t nodeid = (uint64_t)arg_i64(env, argv[1]), fh = (uint64_t)arg_i64(env, argv[2]);
+  pthread_rwlock_wrlock(&s->table_lock);
+  handle_entry **pp = &s->table[slot(nodeid, fh)];
+  while (*pp && !((*pp)->nodeid == nodeid && (*pp)->fh == fh)) pp = &(*pp)->next;
+  handle_entry *e = *pp;
+  if (e) *pp = e->next;
+  pthread_rwlock_unlock(&s->table_lock);
+  if (!e) return num(env, -ENOENT);
+  free(e);
+  pthread_mutex_lock(&s->mu);
+  int none = --s->registered == 0;
+  pthread_mutex_unlock(&s->mu);
+  if (none) park_all(s); /* nothing to answer: stop reading now, not at the next request */
+  return num(env, 0);
+}
+
+static napi_value rt_pause(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, -EBADF);
+  pause_all(s);
+  return take_queue(env, s);
+}
+
+static napi_value rt_resume(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, -EBADF);
+  pthread_mutex_lock(&s->mu);
+  s->paused = 0;
+  pthread_cond_broadcast(&s->wake);
+  pthread_mutex_unlock(&s->mu);
+  return num(env, 0);
+}
+
+static napi_value rt_close(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s) return num(env, -EBADF);
+  return close_threads(env, s);
+}
+
+static napi_value rt_stats(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  read_threads *s = get_threads(env, argv[0]);
+  napi_value arr;
+  napi_create_array(env, &arr);
+  if (!s) return arr;
+  uint32_t k = 0;
+  for (int tag = 0; tag < TAGS; tag++) {
+    tag_stats *t = &s->stats[tag];
+    uint64_t count = __atomic_exchange_n(&t->count, 0, __ATOMIC_RELAXED);
+    if (count == 0) continue;
+    uint64_t fields[5] = {
+      (uint64_t)tag, count, __atomic_exchange_n(&t->errors, 0, __ATOMIC_RELAXED),
+      __atomic_exchange_n(&t->bytes, 0, __ATOMIC_RELAXED), __atomic_exchange_n(&t->total_ns, 0, __ATOMIC_RELAXED),
+    };
+    for (int i = 0; i < 5; i++) napi_set_element(env, arr, k++, num(env, (double)fields[i]));
+    napi_set_element(env, arr, k++, num(env, (double)__atomic_exchange_n(&t->max_ns, 0, __ATOMIC_RELAXED)));
+    for (int b = 0; b < BUCKETS; b++)
+      napi_set_element(env, arr, k++, num(env, (double)__atomic_exchange_n(&t->buckets[b], 0, __ATOMIC_RELAXED)));
+  }
+  return arr;
+}
+
+void register_read_threads(napi_env env, napi_value exports) {
+  export_fn(env, exports, "readThreadsStart", rt_start);
+  export_fn(env, exports, "readThreadsAdd", rt_add);
+  export_fn(env, exports, "readThreadsRemove", rt_remove);
+  export_fn(env, exports, "readThreadsPause", rt_pause);
+  export_fn(env, exports, "readThreadsResume", rt_resume);
+  export_fn(env, exports, "readThreadsClose", rt_close);
+  export_fn(env, exports, "readThreadsStats", rt_stats);
+}

@@ -1,0 +1,101 @@
+/**
+ * Native threads that answer READs of files the daemon serves itself, beside the main thread's reader.
+ *
+ * The main thread serves one request at a time, so readers of a daemon-served file (an O_DIRECT open, or any open
+ * when the kernel's passthrough is unavailable) were answered one after another, and with the file in the page
+ * cache that thread was the limit. A handle whose reads are plain pread(2) on an fd is registered here; the threads
+ * then read /dev/fuse too, answer such READs themselves and pass every other request to the main thread, in the
+ * order they read them. They read nothing while no handle is registered (no wake-ups for other workloads) or while
+ * paused (a stopped session reads no request).
+ */
+import { native, ReadThreadsHandle } from '../native';
+
+const BUCKETS = 32;
+const STATS_FIELDS = 6 + BUCKETS;
+
+export interface ThreadReads {
+  tag: number;
+  count: number;
+  errors: number;
+  bytes: number;
+  totalNs: number;
+  maxNs: number;
+  buckets: number[];
+}
+
+export class ReadThreads {
+  private handle: ReadThreadsHandle | undefined;
+  private registered = 0;
+
+  constructor(
+    private readonly fd: number,
+    readonly threads: number,
+    private readonly msgBufSize: number,
+    private readonly maxRead: number,
+    /** Messages the threads read that are not theirs to answer: dispatch them on the main thread. */
+    private readonly onMessage: (msg: Buffer) => void,
+  ) {}
+
+  /** Reads of `fh` on `nodeid` may be answered with pread on `fd`; `tag`: the instance index, for metrics. */
+  add(nodeid: number, fh: number, fd: number, tag: number): void {
+    if (!this.handle) this.handle = this.startThreads();
+    if (native.readThreadsAdd(this.handle, nodeid, fh, fd, tag) === 0) this.registered++;
+  }
+
+  /** Once this returns, no thread uses the handle's fd (a pread in progress has finished). */
+  remove(nodeid: number, fh: number): void {
+    if (this.handle && native.readThreadsRemove(this.handle, nodeid, fh) === 0) this.registered--;
+  }
+
+  /** Whether the threads read /dev/fuse now (a handle is registered and they are not paused). */
+  get reading(): boolean {
+    return this.registered > 0 && !this.paused;
+  }
+
+  private paused = false;
+
+  /** The threads stop reading /dev/fuse; the requests they had read are dispatched before this returns. */
+  pause(): void {
+    this.paused = true;
+    if (this.handle) this.deliver(native.readThreadsPause(this.handle));
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.handle) native.readThreadsResume(this.handle);
+  }
+
+  /** Ends the threads (before the fd is closed); the requests they had read are dispatched first. */
+  close(): void {
+    if (!this.handle) return;
+    const left = native.readThreadsClose(this.handle);
+    this.handle = undefined;
+    this.registered = 0;
+    this.deliver(left);
+  }
+
+  /** The threads' READs since the last call, per tag. */
+  takeStats(): ThreadReads[] {
+    if (!this.handle) return [];
+    const flat = native.readThreadsStats(this.handle);
+    const out: ThreadReads[] = [];
+    for (let i = 0; i + STATS_FIELDS <= flat.length; i += STATS_FIELDS) {
+      out.push({
+        tag: flat[i], count: flat[i + 1], errors: flat[i + 2], bytes: flat[i + 3], totalNs: flat[i + 4],
+        maxNs: flat[i + 5], buckets: flat.slice(i + 6, i + STATS_FIELDS),
+      });
+    }
+    return out;
+  }
+
+  private startThreads(): ReadThreadsHandle {
+    const h = native.readThreadsStart(this.fd, this.threads, this.msgBufSize, this.maxRead, (msgs) => this.deliver(msgs));
+    if (typeof h === 'number') throw new Error(`cannot start the read threads: errno ${-h}`);
+    return h;
+  }
+
+  private deliver(msgs: Buffer[] | number): void {
+    if (typeof msgs === 'number') return;
+    for (const msg of msgs) this.onMessage(msg);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The read threads on a socket pair standing in for /dev/fuse: the test writes FUSE requests on one end, the
+ * threads read the other. A READ of a registered handle is answered by them with the file's bytes (or the pread
+ * errno); every other message reaches the main thread unchanged; nothing is read while no handle is registered or
+ * while paused.
+ */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Opcode } from '../../daemon/src/abi/opcodes';
+import { E } from '../../daemon/src/fs/errno';
+import { native, O_DIRECTORY } from '../../daemon/src/native';
+import { ReadThreads } from '../../daemon/src/transport/read-threads';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A FUSE request: in header (40 bytes) and body. */
+function request(opcode: number, unique: number, nodeid: number, body: Buffer): Buffer {
+  const b = Buffer.alloc(40 + body.length);
+  b.writeUInt32LE(b.length, 0);
+  b.writeUInt32LE(opcode, 4);
+  b.writeBigUInt64LE(BigInt(unique), 8);
+  b.writeBigUInt64LE(BigInt(nodeid), 16);
+  body.copy(b, 40);
+  return b;
+}
+
+function readRequest(unique: number, nodeid: number, fh: number, offset: number, size: number): Buffer {
+  const body = Buffer.alloc(40);
+  body.writeBigUInt64LE(BigInt(fh), 0);
+  body.writeBigUInt64LE(BigInt(offset), 8);
+  body.writeUInt32LE(size, 16);
+  return request(Opcode.READ, unique, nodeid, body);
+}
+
+interface Rig {
+  threads: ReadThreads;
+  /** The test's end of the pair. */
+  peer: number;
+  forwarded: Buffer[];
+  content: Buffer;
+  fileFd: number;
+  send(msg: Buffer): void;
+  reply(): Promise<{ len: number; error: number; unique: bigint; data: Buffer }>;
+}
+
+function rig(t: ExecutionContext, threads = 2): Rig {
+  const pair = native.socketPair();
+  if (typeof pair === 'number') throw new Error(`socketpair: ${pair}`);
+  const [ours, peer] = pair;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nydus-rt-'));
+  const content = crypto.randomBytes(10_000);
+  fs.writeFileSync(path.join(dir, 'f'), content);
+  const fileFd = fs.openSync(path.join(dir, 'f'), 'r');
+  const forwarded: Buffer[] = [];
+  const rt = new ReadThreads(ours, threads, 64 * 1024, 16 * 1024, (msg) => forwarded.push(msg));
+  t.teardown(() => {
+    rt.close();
+    native.close(ours);
+    native.close(peer);
+    fs.closeSync(fileFd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    threads: rt, peer, forwarded, content, fileFd,
+    send: (msg) => t.is(native.write(peer, msg, 0, msg.length), msg.length),
+    async reply() {
+      const buf = Buffer.alloc(64 * 1024);
+      for (let i = 0; i < 200; i++) {
+        const n = native.read(peer, buf, 0, buf.length);
+        if (n > 0) {
+          return {
+            len: buf.readUInt32LE(0), error: buf.readInt32LE(4), unique: buf.readBigUInt64LE(8), data: buf.subarray(16, n),
+          };
+        }
+        if (n !== -E.EAGAIN) throw new Error(`read: ${n}`);
+        await sleep(5);
+      }
+      throw new Error('no reply within 1 s');
+    },
+  };
+}
+
+async function forwardedCount(r: Rig, n: number): Promise<void> {
+  for (let i = 0; i < 200 && r.forwarded.length < n; i++) await sleep(5);
+}
+
+test.serial('a READ of a registered handle is answered with the file\'s bytes, short at the end of the file', async (t) => {
+  const r = rig(t);
+  r.threads.add(5, 7, r.fileFd, 3);
+  r.send(readRequest(42, 5, 7, 100, 50));
+  const a = await r.reply();
+  t.deepEqual([a.len, a.error, a.unique], [16 + 50, 0, 42n]);
+  t.deepEqual(a.data, r.content.subarray(100, 150));
+  r.send(readRequest(43, 5, 7, 9_000, 4096));
+  const b = await r.reply();
+  t.deepEqual([b.len, b.error, b.unique], [16 + 1000, 0, 43n]);
+  t.deepEqual(b.data, r.content.subarray(9_000));
+  r.send(readRequest(44, 5, 7, 0, 1 << 20)); // more than maxRead: cut to it
+  t.is((await r.reply()).data.length, 10_000);
+  t.deepEqual(r.forwarded, []);
+  const stats = r.threads.takeStats();
+  t.is(stats.length, 1);
+  t.like(stats[0], { tag: 3, count: 3, errors: 0, bytes: 50 + 1000 + 10_000 });
+  t.is(stats[0].buckets.reduce((a, b) => a + b, 0), 3);
+  t.deepEqual(r.threads.takeStats(), [], 'the counters restart at zero');
+});
+
+test.serial('other messages, and READs of other handles, reach the main thread unchanged and in order', async (t) => {
+  const r = rig(t, 1);
+  r.threads.add(5, 7, r.fileFd, 0);
+  const lookup = request(Opcode.LOOKUP, 1, 1, Buffer.from('name\0'));
+  const otherFh = readRequest(2, 5, 8, 0, 10);
+  const otherNode = readRequest(3, 6, 7, 0, 10);
+  const truncated = readRequest(4, 5, 7, 0, 10).subarray(0, 60);
+  truncated.writeUInt32LE(60, 0);
+  for (const msg of [lookup, otherFh, otherNode, truncated]) {
+    r.send(msg);
+    await forwardedCount(r, r.forwarded.length + 1);
+  }
+  t.deepEqual(r.forwarded, [lookup, otherFh, otherNode, truncated]);
+});
+
+test.serial('a pread error is the reply\'s errno', async (t) => {
+  const r = rig(t);
+  const dirFd = native.openat(-100, os.tmpdir(), O_DIRECTORY, 0);
+  t.teardown(() => native.close(dirFd));
+  r.threads.add(9, 1, dirFd, 1);
+  r.send(readRequest(77, 9, 1, 0, 10));
+  const a = await r.reply();
+  t.deepEqual([a.len, a.error, a.unique, a.data.length], [16, -E.EISDIR, 77n, 0]);
+  t.like(r.threads.takeStats()[0], { tag: 1, count: 1, errors: 1, bytes: 0 });
+});
+
+test.serial('nothing is read while no handle is registered or while paused', async (t) => {
+  const r = rig(t);
+  const waiting = request(Opcode.GETATTR, 5, 1, Buffer.alloc(16));
+  r.send(waiting);
+  await sleep(50);
+  t.deepEqual(r.forwarded, [], 'no handle: the threads do not read');
+  t.false(r.threads.reading);
+  r.threads.add(5, 7, r.fileFd, 0);
+  t.true(r.threads.reading);
+  await forwardedCount(r, 1);
+  t.deepEqual(r.forwarded, [waiting], 'registered: the waiting message is read and handed over');
+
+  r.threads.pause();
+  t.false(r.threads.reading);
+  r.send(readRequest(6, 5, 7, 0, 10));
+  await sleep(50);
+  const buf = Buffer.alloc(100);
+  t.is(native.read(r.peer, buf, 0, buf.length), -E.EAGAIN, 'paused: no reply');
+  r.threads.resume();
+  t.deepEqual((await r.reply()).data, r.content.subarray(0, 10), 'resumed: answered');
+
+  r.threads.remove(5, 7);
+  t.false(r.threads.reading);
+  r.send(readRequest(7, 5, 7, 0, 10));
+  await sleep(50);
+  t.is(r.forwarded.length, 1, 'removed: nothing read any more');
+});
