@@ -8,7 +8,8 @@
         "src/syscalls.c",
         "src/unix_socket.c",
         "src/codecs.c",
-        "src/read_threads.c"
+        "src/read_threads.c",
+        "src/dir_warm.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-D_GNU_SOURCE"],
       "libraries": ["-lzstd", "-llz4"]

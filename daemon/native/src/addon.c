@@ -4,7 +4,8 @@
  * - syscalls.c: the *at() family, xattrs, getdents64, mount/umount and friends for passthrough_fs;
  * - unix_socket.c: Unix sockets with SCM_RIGHTS descriptor passing and SO_PEERCRED, for the supervisor;
  * - codecs.c: zstd and lz4 block compression from the system libraries, for RAFS blobs;
- * - read_threads.c: threads that answer FUSE READs of files the daemon serves itself, off the main thread.
+ * - read_threads.c: threads that answer FUSE READs of files the daemon serves itself, off the main thread;
+ * - dir_warm.c: directories read ahead on the libuv threadpool, for passthrough_fs listings.
  * Only daemon/src/native/index.ts loads this module. */
 #include "common.h"
 
@@ -14,6 +15,7 @@ static napi_value init(napi_env env, napi_value exports) {
   register_unix_socket(env, exports);
   register_codecs(env, exports);
   register_read_threads(env, exports);
+  register_dir_warm(env, exports);
   return exports;
 }
 

@@ -356,7 +356,12 @@ static napi_value rt_start(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->wake, NULL);
   pthread_cond_init(&s->parked_cv, NULL);
-  pthread_rwlock_init(&s->table_lock, NULL);
+  /* Writer-preferring: a RELEASE on the main thread must not wait behind an endless stream of preads. */
+  pthread_rwlockattr_t attr;
+  pthread_rwlockattr_init(&attr);
+  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&s->table_lock, &attr);
+  pthread_rwlockattr_destroy(&attr);
   pthread_mutex_init(&s->queue_mu, NULL);
   uv_async_init(loop, &s->async, on_async);
   s->async.data = s;

@@ -95,6 +95,14 @@ export interface NativeAddon {
   /** Per tag read since the last call: tag, count, errors, bytes, totalNs, maxNs, 32 log2-microsecond buckets. */
   readThreadsStats(h: ReadThreadsHandle): number[];
 
+  /**
+   * On the libuv threadpool, reads the directory `name` in `parentFd` (never followed if a symlink) into the host's
+   * caches, and below it `levels` deep (1: the inodes of its subdirectories; 2: their listings too, and the inodes
+   * of theirs...), then calls cb(entries read | -errno). 0, or -errno when nothing was queued (cb is then not
+   * called). The caller may close parentFd at once.
+   */
+  warmDirectory(parentFd: number, name: Name, levels: number, cb: (result: number) => void): number;
+
   zstdDecompress(src: Uint8Array, dst: Uint8Array): number;
   zstdCompress(src: Uint8Array, level: number): Buffer;
   lz4Decompress(src: Uint8Array, dst: Uint8Array): number;

@@ -12,6 +12,7 @@
 import { DirEntry } from '../fs/filesystem';
 import { native } from '../native';
 import { DirCursor } from './dir-cursor';
+import { DirWarmer } from './dir-warmer';
 import { openDirectory } from './host';
 import { InodeEntry } from './inode-table';
 
@@ -23,13 +24,18 @@ interface Listing {
 export class DirListings {
   private readonly listings = new Map<number, Listing>();
 
-  constructor(private readonly capacity = 64) {}
+  /** `warmer`: reads the subdirectories of a listing that starts ahead (undefined: none). */
+  constructor(private readonly capacity = 64, readonly warmer: DirWarmer | undefined = new DirWarmer()) {}
 
-  /** Entries of directory `inode` after cookie `offset` that fit in `size` bytes; [] at the end (which closes it). */
+  /**
+   * Entries of directory `inode` after cookie `offset` that fit in `size` bytes; [] at the end (which closes it).
+   * A listing read from its start has its subdirectories read ahead.
+   */
   read(inode: InodeEntry, offset: number, size: number): DirEntry[] {
     const listing = this.listingOf(inode);
     const entries = listing.cursor.read(offset, size);
     if (entries.length === 0) this.close(inode.nodeid);
+    else if (offset === 0) this.warmer?.warmSubdirectories(listing.fd, entries);
     return entries;
   }
 

@@ -4,6 +4,12 @@
  * way, and passthrough opens must all name the same backing id. So the first open of an inode decides; later
  * opens follow it; the backing id is closed when the last handle using it is released. A file the kernel will
  * not take (a backing filesystem that is itself stacked: ELOOP) simply stays with us.
+ *
+ * That close waits for the next turn of the event loop: by then the handle's removal has reached the supervisor
+ * (upgrade/vfs-watch.ts sends it as soon as the release returns). Closed at once, a SIGKILL in between would
+ * leave the supervisor's copy naming a handle whose id no longer exists; the successor would give that id to the
+ * next OPEN of the inode, and the kernel would fail the application's open with EIO (seen once in 20 failovers
+ * under load). Dying before the close instead leaks the id in the connection until it is unmounted.
  */
 import type { BackingFiles } from '../fs/filesystem';
 
@@ -55,7 +61,9 @@ export class KernelIo {
       io.local = Math.max(0, io.local - 1);
     } else if (--io.passthrough <= 0) {
       io.passthrough = 0;
-      this.backing?.close(io.backingId);
+      const { backing } = this;
+      const id = io.backingId;
+      if (backing) setImmediate(() => backing.close(id));
     }
     if (io.passthrough === 0 && io.local === 0) this.byNodeid.delete(nodeid);
   }
