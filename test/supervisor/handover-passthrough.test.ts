@@ -8,10 +8,11 @@
 import test from 'ava';
 import * as fs from 'fs';
 import * as path from 'path';
+import { connectDaemon } from '../../daemon/src/api/client';
 import { supervisorCli } from './helpers/cli';
 import { sleep } from './helpers/harness';
 import { SupervisedMount, WorkloadResult } from './helpers/supervised-mount';
-import { seedContent } from './helpers/workload';
+import { SEED_SIZE, seedContent } from './helpers/workload';
 
 const ROUNDS = Number(process.env.NYDUS_HANDOVER_ROUNDS ?? 20);
 const ROLES = ['reader', 'reader', 'writer', 'lister', 'holder', 'unlinked', 'direct-reader'];
@@ -115,4 +116,31 @@ test.serial('passthrough_fs: a successor that fails to take over is rolled back;
   const outcome = await m.stopWorkload();
   summarise(t, outcome.results);
   assertClean(t, outcome);
+});
+
+test.serial('passthrough_fs: an O_DIRECT file held open across a hot upgrade is read on the successor\'s read threads', async (t) => {
+  const m = new SupervisedMount('direct');
+  t.teardown(() => m.close());
+  const apiSock = path.join(m.dir, 'api.sock');
+  await m.start(['--shared-dir', m.share, '--writable', '--apisock', apiSock]);
+  const fd = fs.openSync(path.join(m.mnt, 'seed-2'), fs.constants.O_RDONLY | fs.constants.O_DIRECT);
+  t.teardown(() => fs.closeSync(fd));
+  const buf = Buffer.alloc(4096);
+  const readPages = (): void => {
+    for (let i = 0; i < 200; i++) {
+      const off = (i % (SEED_SIZE / 4096)) * 4096;
+      fs.readSync(fd, buf, 0, buf.length, off);
+      if (!buf.equals(seedContent(2).subarray(off, off + 4096))) throw new Error(`wrong bytes at ${off}`);
+    }
+  };
+  readPages();
+  const r = supervisorCli(['restart', '--sock', m.sock, m.id]);
+  t.is(r.code, 0, r.stderr + r.stdout);
+  readPages();
+  const client = connectDaemon(apiSock);
+  t.teardown(() => client.close());
+  const metrics = await client.call<{ filesystems: Array<{ mountpoint: string; reads_on_threads: number }> }>('GetMetrics');
+  const session = metrics.filesystems.find((f) => f.mountpoint === '')!;
+  t.true(session.reads_on_threads > 0, `the successor's threads answered ${session.reads_on_threads} of 200 READs`);
+  t.log(`READs answered by the successor's read threads: ${session.reads_on_threads} of 200`);
 });

@@ -159,6 +159,8 @@ export interface FileSystem {
   destroy?(): R<void>;
   /** The connection's kernel passthrough, once negotiated (also after a takeover); undefined: none. */
   useBackingFiles?(backing: BackingFiles | undefined): void;
+  /** Open handles whose reads are pread on an fd (OpenReply.readFd), e.g. taken over from a predecessor. */
+  readFds?(): Array<{ nodeid: number; fh: number; fd: number }>;
 
   lookup(ctx: RequestContext, parent: number, name: Buffer): R<Entry>;
   /**

@@ -83,6 +83,12 @@ export class PassthroughFs implements FileSystem {
     this.core.kernelIo.use(backing);
   }
 
+  readFds(): Array<{ nodeid: number; fh: number; fd: number }> {
+    return [...this.core.handles.entries()]
+      .filter((h) => h.kind === 'file' && h.backingId === undefined)
+      .map((h) => ({ nodeid: h.nodeid, fh: h.fh, fd: h.fd }));
+  }
+
   /** Inodes and handles currently held (each one fd). */
   get counts(): { inodes: number; handles: number } {
     return { inodes: this.core.inodes.size, handles: this.core.handles.size };

@@ -126,6 +126,8 @@ export class FuseSession {
         } : undefined,
       });
       if (this.initState) this.offerBackingFiles(this.initState);
+      // Handles taken over from a predecessor (a fresh mount has none yet).
+      for (const h of fs.readFds?.() ?? []) this.offloadReads(h.nodeid, h.fh, h.fd, fs.instanceOf ? fs.instanceOf(h.nodeid) : 0);
     }
     this.channel.start();
     this.readThreads?.resume();

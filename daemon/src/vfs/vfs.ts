@@ -170,6 +170,11 @@ export class Vfs implements FileSystem {
     inst.fs.useBackingFiles?.(this.backingFiles);
   }
 
+  readFds(): Array<{ nodeid: number; fh: number; fd: number }> {
+    return [...this.instances.values()].flatMap((inst) => (inst.fs.readFds?.() ?? [])
+      .map((h) => ({ ...h, nodeid: toGlobal(inst.index, h.nodeid, this.rootIndex) })));
+  }
+
   /** Kernel passthrough goes to every instance, also to those mounted later. */
   useBackingFiles(backing: BackingFiles | undefined): void {
     this.backingFiles = backing;
