@@ -8,8 +8,9 @@
  * That close waits for the next turn of the event loop: by then the handle's removal has reached the supervisor
  * (upgrade/vfs-watch.ts sends it as soon as the release returns). Closed at once, a SIGKILL in between would
  * leave the supervisor's copy naming a handle whose id no longer exists; the successor would give that id to the
- * next OPEN of the inode, and the kernel would fail the application's open with EIO (seen once in 20 failovers
- * under load). Dying before the close instead leaks the id in the connection until it is unmounted.
+ * next OPEN of the inode, and the kernel would fail the application's open with EIO (an open failing with EIO right
+ * after a release, under 20 SIGKILLs, was seen once in the test suite; this window explains it). Dying before the
+ * close instead leaks the id in the connection until it is unmounted.
  */
 import type { BackingFiles } from '../fs/filesystem';
 
