@@ -57,6 +57,18 @@ test('lookup errors: ENOENT, ENOTDIR, ENAMETOOLONG', async (t) => {
   t.is(await errnoOf(rafs.readlink(CTX, file.nodeid)), E.EINVAL);
 });
 
+test('the end of a listing is answered without a promise once the directory is known; a file is still ENOTDIR', async (t) => {
+  const listing = await rafs.readdir(CTX, 1, 0, 0, 4096);
+  const end = listing[listing.length - 1].nextOffset;
+  const atEnd = rafs.readdir(CTX, 1, 0, end, 4096);
+  t.true(Array.isArray(atEnd), 'an array, not a promise');
+  t.deepEqual(atEnd, []);
+  t.true(rafs.readdir(CTX, 1, 0, 0, 4096) instanceof Promise, 'a listing from its start still reads its blocks');
+  const dir = await rafs.lookup(CTX, 1, Buffer.from('dir'));
+  const file = await rafs.lookup(CTX, dir.nodeid, Buffer.from('file'));
+  t.is(await errnoOf(rafs.readdir(CTX, file.nodeid, 0, end, 4096)), E.ENOTDIR);
+});
+
 test('open/opendir keep caches, opens need no FLUSH; writes are EROFS', async (t) => {
   const dir = await rafs.lookup(CTX, 1, Buffer.from('dir'));
   const file = await rafs.lookup(CTX, dir.nodeid, Buffer.from('file'));

@@ -34,6 +34,11 @@ function blockCount(meta: RafsMetadata, dir: Inode): number {
   return Math.ceil(dir.size / meta.blockSize);
 }
 
+/** The cookie after a directory's last entry (listFrom gives nothing from there). */
+export function endCookie(meta: RafsMetadata, dir: Inode): number {
+  return blockCount(meta, dir) * meta.blockSize;
+}
+
 export async function lookupName(meta: RafsMetadata, dir: Inode, name: Buffer): Promise<Dirent | undefined> {
   assertDir(dir);
   let lo = 0;
