@@ -11,7 +11,7 @@ import {
 } from '../fs/filesystem';
 import { EROFS_FT_DIR, Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './layout';
 import { RafsMetadata } from './meta/metadata';
-import { assertDir, endCookie, listFrom, lookupName, readAheadDirectories } from './meta/directory';
+import { assertDir, endCookie, isDirectory, listFrom, lookupName, readAheadDirectories } from './meta/directory';
 import { readMetaData } from './meta/file-map';
 import { readXattrs } from './meta/xattrs';
 import { DataReader } from './storage/data-reader';
@@ -111,12 +111,11 @@ export class RafsFs implements FileSystem {
 
   /**
    * The kernel reads every listing to its end with a second READDIR, which finds nothing. When the directory's
-   * inode is at hand, that one is answered at once: in a fresh daemon, going through the promises of a listing took
-   * it 30-40 us.
+   * inode is at hand, that one is answered at once (0.4 us in-process), without the promises of a listing.
    */
-  readdir(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): DirEntry[] | Promise<DirEntry[]> {
+  readdir(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): DirEntry[] | Promise<DirEntry[]> {
     const dir = offset > 0 ? this.meta.inodeAtHand(nidOf(nodeid, this.rootNid)) : undefined;
-    if (dir && (dir.mode & S_IFMT) === S_IFDIR && offset === endCookie(this.meta, dir)) return [];
+    if (dir && isDirectory(dir) && offset === endCookie(this.meta, dir)) return [];
     return this.list(nodeid, offset, size);
   }
 

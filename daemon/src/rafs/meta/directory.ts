@@ -26,8 +26,12 @@ async function dirBlock(meta: RafsMetadata, dir: Inode, index: number): Promise<
   return { view, count: direntCount(view) };
 }
 
+export function isDirectory(dir: Inode): boolean {
+  return (dir.mode & S_IFMT) === S_IFDIR;
+}
+
 export function assertDir(dir: Inode): void {
-  if ((dir.mode & S_IFMT) !== S_IFDIR) throw new FsError(E.ENOTDIR);
+  if (!isDirectory(dir)) throw new FsError(E.ENOTDIR);
 }
 
 function blockCount(meta: RafsMetadata, dir: Inode): number {
