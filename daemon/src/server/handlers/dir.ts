@@ -16,15 +16,29 @@ import { Request, settle } from '../request';
 import { optionalOp as optional } from '../../fs/optional-op';
 import type { HandlerTable, ServerContext } from './types';
 
+const NO_ENTRIES = Buffer.alloc(0);
+
+/**
+ * Sized to what it holds: the kernel asks with a buffer of 4 KiB or more, and the listing's last READDIR (one per
+ * directory a walk reads) finds nothing.
+ */
 function packPlain(entries: DirEntry[], size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
   let used = 0;
+  let count = 0;
   for (const e of entries) {
     const rec = direntSize(e.name.length, false);
     if (used + rec > size) break;
+    used += rec;
+    count++;
+  }
+  if (count === 0) return NO_ENTRIES;
+  const out = Buffer.allocUnsafe(used);
+  used = 0;
+  for (let i = 0; i < count; i++) {
+    const e = entries[i];
     used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
   }
-  return out.subarray(0, used);
+  return out;
 }
 
 const NEGATIVE_ENTRY: Entry = {
@@ -37,6 +51,17 @@ const NEGATIVE_ENTRY: Entry = {
 
 const DT_DIR = 4;
 
+/** Bytes of the READDIRPLUS entries of `entries` that fit in `size`, counted from the first. */
+function plusBytes(entries: DirEntry[], size: number): number {
+  let used = 0;
+  for (const e of entries) {
+    const rec = direntSize(e.name.length, true);
+    if (used + rec > size) break;
+    used += rec;
+  }
+  return used;
+}
+
 /**
  * READDIRPLUS entries without attributes: the kernel instantiates nothing and counts no lookup. Subdirectories
  * are the exception when the filesystem has their entry at hand (FileSystem.entryAtHand): a walk goes into
@@ -45,14 +70,8 @@ const DT_DIR = 4;
  */
 function packNamesOnly(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number,
 ): { data: Buffer; names: number } {
+  const out = Buffer.alloc(plusBytes(entries, size)); // zeroed: an entry_out left all zeros means nodeid 0
   let used = 0;
-  for (const e of entries) {
-    const rec = direntSize(e.name.length, true);
-    if (used + rec > size) break;
-    used += rec;
-  }
-  const out = Buffer.alloc(used); // zeroed: an entry_out left all zeros means nodeid 0, nothing to instantiate
-  used = 0;
   let names = 0;
   for (const e of entries) {
     if (used >= out.length) break;
@@ -68,11 +87,11 @@ function packNamesOnly(fs: FileSystem, ctx: RequestContext, parent: number, entr
 }
 
 async function packPlus(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number) {
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafe(plusBytes(entries, size)); // entries that go away are skipped: at most this
   let used = 0;
   for (const e of entries) {
     const rec = direntSize(e.name.length, true);
-    if (used + rec > size) break;
+    if (used + rec > out.length) break;
     let entry = NEGATIVE_ENTRY;
     if (!isDotOrDotDot(e.name)) {
       try {
