@@ -149,8 +149,12 @@ static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *da
     return 0;
   }
   uint64_t t0 = now_ns();
-  ssize_t got = offset > (uint64_t)INT64_MAX ? -1 : pread(e->fd, data, size, (off_t)offset);
-  int error = got < 0 ? (offset > (uint64_t)INT64_MAX ? EINVAL : errno) : 0;
+  ssize_t got = -1;
+  int error = EINVAL; /* an offset past what off_t holds */
+  if (offset <= (uint64_t)INT64_MAX) {
+    got = pread(e->fd, data, size, (off_t)offset);
+    error = got < 0 ? errno : 0;
+  }
   int tag = e->tag;
   pthread_rwlock_unlock(&s->table_lock);
   write_reply(s->fuse_fd, unique, -error, data, got > 0 ? (size_t)got : 0);

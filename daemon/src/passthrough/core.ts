@@ -7,7 +7,7 @@ import { Entry, FOPEN_NOFLUSH, FUSE_ROOT_ID, OpenReply } from '../fs/filesystem'
 import { E, FsError } from '../fs/errno';
 import { native, AT_FDCWD, O_DIRECT, O_DIRECTORY, O_PATH } from '../native';
 import { DirListings } from './dir-listings';
-import { HandleTable } from './handle-table';
+import { Handle, HandleTable } from './handle-table';
 import { statFd } from './host';
 import { InodeEntry, InodeTable } from './inode-table';
 import { KernelIo } from './kernel-io';
@@ -58,8 +58,8 @@ export class PassthroughCore {
   addFileHandle(nodeid: number, fd: number, flags: number): OpenReply {
     const direct = (flags & O_DIRECT) !== 0 && !this.opts.allowDirectIo;
     const backingId = this.kernelIo.attach(nodeid, fd, direct);
-    const fh = this.handles.add(nodeid, fd, flags, 'file', backingId).fh;
-    return { fh, openFlags: FOPEN_NOFLUSH, backingId, readFd: backingId === undefined ? fd : undefined };
+    const handle = this.handles.add(nodeid, fd, flags, 'file', backingId);
+    return { fh: handle.fh, openFlags: FOPEN_NOFLUSH, backingId, readFd: readFdOf(handle) };
   }
 
   /** Releases a handle of either kind; unknown fhs are ignored (release is not allowed to fail). */
@@ -109,6 +109,11 @@ export class PassthroughCore {
     this.handles.closeAll();
     this.inodes.closeAll();
   }
+}
+
+/** The fd a file handle's reads are pread on, when the daemon serves them (no kernel passthrough). */
+export function readFdOf(handle: Handle): number | undefined {
+  return handle.kind === 'file' && handle.backingId === undefined ? handle.fd : undefined;
 }
 
 /** Opens the shared directory as the root inode; a clear Error when it is missing or not a directory. */

@@ -35,7 +35,7 @@ import {
   AttrReply, BackingFiles, CreateReply, DirEntry, Entry, FileSystem, FUSE_ROOT_ID, OpenReply, RequestContext, SetattrIn, Statfs,
 } from '../fs/filesystem';
 import { native } from '../native';
-import { PassthroughCore, PassthroughOptions, openRoot, rootEntry } from './core';
+import { PassthroughCore, PassthroughOptions, openRoot, readFdOf, rootEntry } from './core';
 import * as dirOps from './dir-ops';
 import * as entryOps from './entry-ops';
 import * as fileOps from './file-ops';
@@ -84,9 +84,12 @@ export class PassthroughFs implements FileSystem {
   }
 
   readFds(): Array<{ nodeid: number; fh: number; fd: number }> {
-    return [...this.core.handles.entries()]
-      .filter((h) => h.kind === 'file' && h.backingId === undefined)
-      .map((h) => ({ nodeid: h.nodeid, fh: h.fh, fd: h.fd }));
+    const out: Array<{ nodeid: number; fh: number; fd: number }> = [];
+    for (const h of this.core.handles.entries()) {
+      const fd = readFdOf(h);
+      if (fd !== undefined) out.push({ nodeid: h.nodeid, fh: h.fh, fd });
+    }
+    return out;
   }
 
   /** Inodes and handles currently held (each one fd). */

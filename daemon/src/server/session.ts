@@ -110,6 +110,7 @@ export class FuseSession {
     if (this.ended) throw new Error('the FUSE connection has ended');
     if (!this.dispatcher || this.dispatcherFs !== fs) {
       this.dispatcherFs = fs;
+      const instanceOf = (nodeid: number): number => fs.instanceOf?.(nodeid) ?? 0;
       this.dispatcher = new Dispatcher({
         fs,
         write: (pieces) => this.channel.write(pieces),
@@ -121,13 +122,13 @@ export class FuseSession {
         onInit: (state) => this.initDone(state),
         hooks: this.requestHooks,
         readOffload: this.readThreadCount > 0 ? {
-          add: (nodeid, fh, fd) => this.offloadReads(nodeid, fh, fd, fs.instanceOf ? fs.instanceOf(nodeid) : 0),
+          add: (nodeid, fh, fd) => this.offloadReads(nodeid, fh, fd, instanceOf(nodeid)),
           remove: (nodeid, fh) => this.readThreads?.remove(nodeid, fh),
         } : undefined,
       });
       if (this.initState) this.offerBackingFiles(this.initState);
       // Handles taken over from a predecessor (a fresh mount has none yet).
-      for (const h of fs.readFds?.() ?? []) this.offloadReads(h.nodeid, h.fh, h.fd, fs.instanceOf ? fs.instanceOf(h.nodeid) : 0);
+      for (const h of fs.readFds?.() ?? []) this.offloadReads(h.nodeid, h.fh, h.fd, instanceOf(h.nodeid));
     }
     this.channel.start();
     this.readThreads?.resume();

@@ -19,21 +19,27 @@ import type { HandlerTable, ServerContext } from './types';
 const NO_ENTRIES = Buffer.alloc(0);
 
 /**
- * Sized to what it holds: the kernel asks with a buffer of 4 KiB or more, and the listing's last READDIR (one per
- * directory a walk reads) finds nothing.
+ * How many of `entries`, from the first, fit in a `size`-byte reply, and their bytes (READDIRPLUS records when
+ * `plus`). Replies are sized to this: the kernel asks with a buffer of 4 KiB or more, and the listing's last
+ * READDIR (one per directory a walk reads) finds nothing.
  */
-function packPlain(entries: DirEntry[], size: number): Buffer {
-  let used = 0;
+function fitting(entries: DirEntry[], size: number, plus: boolean): { count: number; bytes: number } {
+  let bytes = 0;
   let count = 0;
   for (const e of entries) {
-    const rec = direntSize(e.name.length, false);
-    if (used + rec > size) break;
-    used += rec;
+    const rec = direntSize(e.name.length, plus);
+    if (bytes + rec > size) break;
+    bytes += rec;
     count++;
   }
+  return { count, bytes };
+}
+
+function packPlain(entries: DirEntry[], size: number): Buffer {
+  const { count, bytes } = fitting(entries, size, false);
   if (count === 0) return NO_ENTRIES;
-  const out = Buffer.allocUnsafe(used);
-  used = 0;
+  const out = Buffer.allocUnsafe(bytes);
+  let used = 0;
   for (let i = 0; i < count; i++) {
     const e = entries[i];
     used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
@@ -51,17 +57,6 @@ const NEGATIVE_ENTRY: Entry = {
 
 const DT_DIR = 4;
 
-/** Bytes of the READDIRPLUS entries of `entries` that fit in `size`, counted from the first. */
-function plusBytes(entries: DirEntry[], size: number): number {
-  let used = 0;
-  for (const e of entries) {
-    const rec = direntSize(e.name.length, true);
-    if (used + rec > size) break;
-    used += rec;
-  }
-  return used;
-}
-
 /**
  * READDIRPLUS entries without attributes: the kernel instantiates nothing and counts no lookup. Subdirectories
  * are the exception when the filesystem has their entry at hand (FileSystem.entryAtHand): a walk goes into
@@ -70,7 +65,7 @@ function plusBytes(entries: DirEntry[], size: number): number {
  */
 function packNamesOnly(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number,
 ): { data: Buffer; names: number } {
-  const out = Buffer.alloc(plusBytes(entries, size)); // zeroed: an entry_out left all zeros means nodeid 0
+  const out = Buffer.alloc(fitting(entries, size, true).bytes); // zeroed: an entry_out left all zeros means nodeid 0
   let used = 0;
   let names = 0;
   for (const e of entries) {
@@ -87,7 +82,7 @@ function packNamesOnly(fs: FileSystem, ctx: RequestContext, parent: number, entr
 }
 
 async function packPlus(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number) {
-  const out = Buffer.allocUnsafe(plusBytes(entries, size)); // entries that go away are skipped: at most this
+  const out = Buffer.allocUnsafe(fitting(entries, size, true).bytes); // entries that go away are skipped: at most this
   let used = 0;
   for (const e of entries) {
     const rec = direntSize(e.name.length, true);
