@@ -10,6 +10,7 @@ import { NydusError, wrapError } from '../errors';
 import { PassthroughFs } from '../passthrough';
 import { openRafs, RafsFs, RafsOptions, rafsOptionsFromConfig } from '../rafs';
 import { warmUpInBackground, warmUpRequests } from '../server/warm-up';
+import { Vfs } from '../vfs/vfs';
 import type { BackendFactory } from './ports';
 import type { MountCommand } from './types';
 
@@ -96,14 +97,26 @@ async function openRafsBackend(command: MountCommand, defaults: BackendDefaults)
     throw wrapError('Rafs', `Cannot open rafs from ${bootstrap}`, err);
   }
   if (defaults.warmUp) {
+    const served = asMounted(rafs, command);
+    const instanceOf = (nodeid: number) => served.instanceOf(nodeid);
     // Before the mount appears, nothing is read ahead: those disk reads would only delay it.
     rafs.readAhead = false;
-    await warmUpRequests(rafs);
+    await warmUpRequests(served, undefined, instanceOf);
     rafs.readAhead = true;
     const inUse = defaults.mountInUse;
-    if (inUse) void warmUpInBackground(rafs, () => rafs.closed || inUse());
+    if (inUse) void warmUpInBackground(served, () => rafs.closed || inUse(), instanceOf);
   }
   return rafs;
+}
+
+/**
+ * A throwaway Vfs with `fs` at its root, for the warm-up: the mount's requests reach a filesystem through the
+ * daemon's Vfs, and the objects it makes (entries with global nodeids) are the ones the request path is compiled for.
+ */
+function asMounted(fs: FileSystem, command: MountCommand): Vfs {
+  const vfs = new Vfs();
+  vfs.mount('/', fs, { fsType: command.fsType, source: command.source, config: command.config, prefetchFiles: [] });
+  return vfs;
 }
 
 export function createBackendFactory(defaults: BackendDefaults = {}): BackendFactory {
