@@ -162,3 +162,83 @@ test.serial('nothing is read while no handle is registered or while paused', asy
   await sleep(50);
   t.is(r.forwarded.length, 1, 'removed: nothing read any more');
 });
+
+test.serial('a READ of a handle registered with extents is pieced together from them, zeros for holes', async (t) => {
+  const r = rig(t);
+  // A 25,000-byte file: 3,000 bytes of the rig's file from 1,000; 2,000 zeros; 10,000 bytes from 0; 10,000 zeros.
+  const map = {
+    size: 25_000,
+    extents: [
+      { fileOffset: 0, length: 3_000, fd: r.fileFd, fdOffset: 1_000 },
+      { fileOffset: 3_000, length: 2_000, fd: -1, fdOffset: 0 },
+      { fileOffset: 5_000, length: 10_000, fd: r.fileFd, fdOffset: 0 },
+      { fileOffset: 15_000, length: 10_000, fd: -1, fdOffset: 0 },
+    ],
+  };
+  const expected = Buffer.concat([
+    r.content.subarray(1_000, 4_000), Buffer.alloc(2_000), r.content, Buffer.alloc(10_000),
+  ]);
+  r.threads.add(5, 0, map, 2);
+  for (const [unique, offset, size] of [[1, 0, 16_384], [2, 2_500, 3_000], [3, 14_990, 20], [4, 20_000, 16_384], [5, 16_384, 16_384]]) {
+    r.send(readRequest(unique, 5, 0, offset, size));
+    const a = await r.reply();
+    t.deepEqual([a.error, a.unique], [0, BigInt(unique)]);
+    t.deepEqual(a.data, expected.subarray(offset, Math.min(offset + size, 25_000)), `read ${offset}+${size}`);
+  }
+  r.send(readRequest(6, 5, 0, 25_000, 100));
+  t.deepEqual((await r.reply()).data.length, 0, 'at the end of the file: nothing');
+  r.send(readRequest(7, 5, 0, 2 ** 62, 100));
+  t.deepEqual((await r.reply()).data.length, 0, 'far past it: nothing either');
+  t.deepEqual(r.forwarded, []);
+  t.like(r.threads.takeStats()[0], { tag: 2, count: 7, errors: 0 });
+});
+
+test.serial('a READ whose pread comes back short goes to the main thread, which reports it', async (t) => {
+  const r = rig(t);
+  // The map says 20,000 bytes of the rig's file, which has 10,000.
+  r.threads.add(5, 0, { size: 20_000, extents: [{ fileOffset: 0, length: 20_000, fd: r.fileFd, fdOffset: 0 }] }, 0);
+  r.send(readRequest(1, 5, 0, 0, 4096));
+  t.deepEqual((await r.reply()).data, r.content.subarray(0, 4096), 'within the file: answered');
+  const short = readRequest(2, 5, 0, 8_192, 4096);
+  r.send(short);
+  await forwardedCount(r, 1);
+  t.deepEqual(r.forwarded, [short]);
+});
+
+test.serial('extents that do not describe the whole file in order are refused', async (t) => {
+  const r = rig(t);
+  const piece = (fileOffset: number, length: number) => ({ fileOffset, length, fd: r.fileFd, fdOffset: 0 });
+  const bad = [
+    { size: 100, extents: [piece(10, 90)] }, // does not start at 0
+    { size: 100, extents: [piece(0, 40), piece(50, 50)] }, // a gap
+    { size: 100, extents: [piece(0, 60), piece(50, 50)] }, // an overlap
+    { size: 100, extents: [piece(0, 50)] }, // shorter than the file
+    { size: 100, extents: [piece(0, 50), piece(50, 0), piece(50, 50)] }, // an empty piece
+    { size: 100, extents: [piece(0, 100.5)] }, // not an integer
+    { size: 100, extents: [{ fileOffset: 0, length: 100, fd: -2, fdOffset: 0 }] }, // no such fd value
+  ];
+  for (const map of bad) {
+    r.threads.add(5, 0, map, 0);
+    t.false(r.threads.reading, JSON.stringify(map.extents));
+  }
+  const handle = (r.threads as unknown as { handle: unknown }).handle as never;
+  t.is(native.readThreadsAddExtents(handle, 5, 0, 0, 100, new Float64Array([0, 100, r.fileFd])), -E.EINVAL, 'not 4 numbers a piece');
+  t.is(native.readThreadsAddExtents(handle, 5, 0, 0, 2 ** 53, new Float64Array([0, 2 ** 53, r.fileFd, 0])), -E.EINVAL, 'past 2^53');
+});
+
+test.serial('a handle added twice stays registered until it is removed twice', async (t) => {
+  const r = rig(t);
+  const map = { size: 10_000, extents: [{ fileOffset: 0, length: 10_000, fd: r.fileFd, fdOffset: 0 }] };
+  r.threads.add(5, 0, map, 0);
+  r.threads.add(5, 0, map, 0);
+  r.threads.remove(5, 0);
+  t.true(r.threads.reading);
+  r.send(readRequest(1, 5, 0, 0, 10));
+  t.deepEqual((await r.reply()).data, r.content.subarray(0, 10));
+  r.threads.remove(5, 0);
+  t.false(r.threads.reading);
+  const buf = Buffer.alloc(100);
+  r.send(readRequest(2, 5, 0, 0, 10));
+  await sleep(50);
+  t.is(native.read(r.peer, buf, 0, buf.length), -E.EAGAIN, 'removed: not answered by the threads');
+});

@@ -9,7 +9,11 @@
  * readThreadsStart(fuseFd, threads, msgBufSize, maxRead, onMessages(Buffer[])) -> handle | -errno
  * readThreadsAdd(h, nodeid, fh, fd, tag)   readThreadsRemove(h, nodeid, fh) -> 0 | -ENOENT
  *   A removal waits for a pread in progress on that handle, so the caller may close the fd afterwards; after the
- *   last one, the threads have stopped reading when it returns.
+ *   last one, the threads have stopped reading when it returns. Adding a handle already there counts one more
+ *   registration of it (the first one's way of reading stays); it goes at the last removal.
+ * readThreadsAddExtents(h, nodeid, fh, tag, size, Float64Array [fileOffset, length, fd, fdOffset, ...]) -> 0 | -errno
+ *   The handle's file is `size` bytes made of these pieces, in order and without gaps (fd -1: zeros). A READ is
+ *   answered from them; one whose pread comes back short or failing goes to the main thread, which reports it.
  * readThreadsPause(h) -> Buffer[]: the threads stop reading; returns the messages they had read but not handed over.
  * readThreadsResume(h)   readThreadsClose(h) -> Buffer[] (as pause, then the threads end)
  * readThreadsStats(h) -> number[]: per tag with reads since the last call: tag, count, errors, bytes, totalNs,
@@ -32,11 +36,24 @@
 #define TABLE_BUCKETS 256
 #define MAX_THREADS 64
 
+/* [file_off, file_off + len) of the file is [fd_off, fd_off + len) of fd; fd -1: zeros. */
+typedef struct {
+  uint64_t file_off, len, fd_off;
+  int fd;
+} extent;
+
+#define MAX_EXTENTS 65536
+#define MAX_SAFE_INTEGER 9007199254740991.0
+
 typedef struct handle_entry {
   struct handle_entry *next;
   uint64_t nodeid, fh;
-  int fd;
+  int fd;          /* without extents: the READ's offset is the fd's */
   int tag;
+  int refs;        /* registrations of this (nodeid, fh) */
+  uint64_t size;   /* with extents: the file's size */
+  uint32_t n_ext;
+  extent *ext;
 } handle_entry;
 
 typedef struct message {
@@ -128,7 +145,32 @@ static void write_reply(int fuse_fd, uint64_t unique, int error, const uint8_t *
   (void)writev(fuse_fd, iov, len ? 2 : 1);
 }
 
-/* Answers a READ of a registered handle; returns 0 when the message is not one. */
+/* A READ's bytes from a handle's extents, into data; -1 when the map has a gap there or a pread comes back short
+ * or failing (the main thread then answers, and reports what went wrong). */
+static ssize_t read_extents(const handle_entry *e, uint8_t *data, uint64_t size, uint64_t offset) {
+  if (offset >= e->size) return 0;
+  uint64_t end = e->size - offset < size ? e->size : offset + size;
+  uint32_t lo = 0, hi = e->n_ext;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (e->ext[mid].file_off + e->ext[mid].len <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  uint64_t pos = offset;
+  for (uint32_t i = lo; i < e->n_ext && pos < end; i++) {
+    const extent *x = &e->ext[i];
+    if (x->file_off > pos) return -1;
+    uint64_t stop = x->file_off + x->len < end ? x->file_off + x->len : end;
+    size_t n = (size_t)(stop - pos);
+    uint8_t *to = data + (pos - offset);
+    if (x->fd < 0) memset(to, 0, n);
+    else if (pread(x->fd, to, n, (off_t)(x->fd_off + (pos - x->file_off))) != (ssize_t)n) return -1;
+    pos = stop;
+  }
+  return pos < end ? -1 : (ssize_t)(end - offset);
+}
+
+/* Answers a READ of a registered handle; returns 0 when the message is not one (or is left to the main thread). */
 static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *data) {
   uint32_t len, opcode;
   memcpy(&len, msg, 4);
@@ -151,7 +193,14 @@ static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *da
   uint64_t t0 = now_ns();
   ssize_t got = -1;
   int error = EINVAL; /* an offset past what off_t holds */
-  if (offset <= (uint64_t)INT64_MAX) {
+  if (e->ext) {
+    got = read_extents(e, data, size, offset);
+    if (got < 0) {
+      pthread_rwlock_unlock(&s->table_lock);
+      return 0;
+    }
+    error = 0;
+  } else if (offset <= (uint64_t)INT64_MAX) {
     got = pread(e->fd, data, size, (off_t)offset);
     error = got < 0 ? errno : 0;
   }
@@ -265,6 +314,7 @@ static void free_threads(read_threads *s) {
     handle_entry *e = s->table[i];
     while (e) {
       handle_entry *next = e->next;
+      free(e->ext);
       free(e);
       e = next;
     }
@@ -401,31 +451,99 @@ static napi_value rt_start(napi_env env, napi_callback_info info) {
   return ext;
 }
 
+/* Registers e, or counts one more registration of the handle already there (then e is freed). */
+static void insert_entry(read_threads *s, handle_entry *e) {
+  pthread_rwlock_wrlock(&s->table_lock);
+  handle_entry *known = find_entry(s, e->nodeid, e->fh);
+  if (known) {
+    known->refs++;
+  } else {
+    unsigned i = slot(e->nodeid, e->fh);
+    e->refs = 1;
+    e->next = s->table[i];
+    s->table[i] = e;
+  }
+  pthread_rwlock_unlock(&s->table_lock);
+  if (known) {
+    free(e->ext);
+    free(e);
+  }
+  pthread_mutex_lock(&s->mu);
+  if (s->registered++ == 0) pthread_cond_broadcast(&s->wake);
+  pthread_mutex_unlock(&s->mu);
+}
+
 static napi_value rt_add(napi_env env, napi_callback_info info) {
   ARGS(5);
   read_threads *s = get_threads(env, argv[0]);
   if (!s || s->closed) return num(env, -EBADF);
-  uint64_t nodeid = (uint64_t)arg_i64(env, argv[1]), fh = (uint64_t)arg_i64(env, argv[2]);
   int tag = arg_int(env, argv[4]);
   handle_entry *e = calloc(1, sizeof(*e));
   if (!e) return num(env, -ENOMEM);
-  e->nodeid = nodeid;
-  e->fh = fh;
+  e->nodeid = (uint64_t)arg_i64(env, argv[1]);
+  e->fh = (uint64_t)arg_i64(env, argv[2]);
   e->fd = arg_int(env, argv[3]);
   e->tag = tag < 0 ? 0 : tag % TAGS;
-  pthread_rwlock_wrlock(&s->table_lock);
-  if (find_entry(s, nodeid, fh)) {
-    pthread_rwlock_unlock(&s->table_lock);
-    free(e);
-    return num(env, -EEXIST);
+  insert_entry(s, e);
+  return num(env, 0);
+}
+
+/* Whether v is an integer in [0, 2^53). */
+static int safe_offset(double v) {
+  return v >= 0 && v <= MAX_SAFE_INTEGER && v == (double)(uint64_t)v;
+}
+
+static napi_value rt_add_extents(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, -EBADF);
+  int tag = arg_int(env, argv[3]);
+  double size;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *raw = NULL;
+  if (napi_get_value_double(env, argv[4], &size) != napi_ok || !safe_offset(size)) return num(env, -EINVAL);
+  if (napi_get_typedarray_info(env, argv[5], &type, &length, &raw, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || length % 4 != 0 || length / 4 > MAX_EXTENTS) return num(env, -EINVAL);
+  const double *v = raw;
+  uint32_t n = (uint32_t)(length / 4);
+  extent *ext = n ? calloc(n, sizeof(extent)) : NULL;
+  if (n && !ext) return num(env, -ENOMEM);
+  /* In order, without gaps or overlaps, from 0 to size; every offset a safe integer. */
+  uint64_t at = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const double *x = v + 4 * i;
+    int fd = (int)x[2];
+    if (!safe_offset(x[0]) || !safe_offset(x[1]) || !safe_offset(x[3]) || x[1] == 0 ||
+        (uint64_t)x[0] != at || (double)fd != x[2] || fd < -1 || x[3] + x[1] > MAX_SAFE_INTEGER) {
+      free(ext);
+      return num(env, -EINVAL);
+    }
+    ext[i] = (extent){ (uint64_t)x[0], (uint64_t)x[1], (uint64_t)x[3], fd };
+    at += ext[i].len;
   }
-  unsigned i = slot(nodeid, fh);
-  e->next = s->table[i];
-  s->table[i] = e;
-  pthread_rwlock_unlock(&s->table_lock);
-  pthread_mutex_lock(&s->mu);
-  if (s->registered++ == 0) pthread_cond_broadcast(&s->wake);
-  pthread_mutex_unlock(&s->mu);
+  if (at != (uint64_t)size) {
+    free(ext);
+    return num(env, -EINVAL);
+  }
+  handle_entry *e = calloc(1, sizeof(*e));
+  if (!e) {
+    free(ext);
+    return num(env, -ENOMEM);
+  }
+  e->nodeid = (uint64_t)arg_i64(env, argv[1]);
+  e->fh = (uint64_t)arg_i64(env, argv[2]);
+  e->fd = -1;
+  e->tag = tag < 0 ? 0 : tag % TAGS;
+  e->size = (uint64_t)size;
+  e->n_ext = n;
+  /* A file of 0 bytes: a map with nothing in it, still answered here (every READ is at its end). */
+  e->ext = ext ? ext : calloc(1, sizeof(extent));
+  if (!e->ext) {
+    free(e);
+    return num(env, -ENOMEM);
+  }
+  insert_entry(s, e);
   return num(env, 0);
 }
 
@@ -437,11 +555,17 @@ static napi_value rt_remove(napi_env env, napi_callback_info info) {
   pthread_rwlock_wrlock(&s->table_lock);
   handle_entry **pp = &s->table[slot(nodeid, fh)];
   while (*pp && !((*pp)->nodeid == nodeid && (*pp)->fh == fh)) pp = &(*pp)->next;
-  handle_entry *e = *pp;
-  if (e) *pp = e->next;
+  handle_entry *e = *pp, *gone = NULL;
+  if (e && --e->refs == 0) {
+    *pp = e->next;
+    gone = e;
+  }
   pthread_rwlock_unlock(&s->table_lock);
   if (!e) return num(env, -ENOENT);
-  free(e);
+  if (gone) {
+    free(gone->ext);
+    free(gone);
+  }
   pthread_mutex_lock(&s->mu);
   int none = --s->registered == 0;
   pthread_mutex_unlock(&s->mu);
@@ -501,6 +625,7 @@ static napi_value rt_stats(napi_env env, napi_callback_info info) {
 void register_read_threads(napi_env env, napi_value exports) {
   export_fn(env, exports, "readThreadsStart", rt_start);
   export_fn(env, exports, "readThreadsAdd", rt_add);
+  export_fn(env, exports, "readThreadsAddExtents", rt_add_extents);
   export_fn(env, exports, "readThreadsRemove", rt_remove);
   export_fn(env, exports, "readThreadsPause", rt_pause);
   export_fn(env, exports, "readThreadsResume", rt_resume);

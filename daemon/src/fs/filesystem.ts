@@ -84,6 +84,25 @@ export interface OpenReply {
    * other threads (transport/read-threads.ts) instead of calling read().
    */
   readFd?: number;
+  /**
+   * The handle's file is these pieces of other files (rafs: its image or blob files), all read as they are: the
+   * server may answer its reads on other threads. The fds stay open while the filesystem is mounted.
+   */
+  readExtents?: ReadExtents;
+}
+
+/** [fileOffset, fileOffset + length) of a file is [fdOffset, fdOffset + length) of `fd` (-1: zeros). */
+export interface ReadExtent {
+  fileOffset: number;
+  length: number;
+  fd: number;
+  fdOffset: number;
+}
+
+/** A whole file as pieces in order, without gaps, from 0 to `size`. */
+export interface ReadExtents {
+  size: number;
+  extents: ReadExtent[];
 }
 
 /**

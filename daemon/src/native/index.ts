@@ -85,7 +85,15 @@ export interface NativeAddon {
   readThreadsStart(fuseFd: number, threads: number, msgBufSize: number, maxRead: number,
     onMessages: (msgs: Buffer[]) => void): ReadThreadsHandle | number;
   readThreadsAdd(h: ReadThreadsHandle, nodeid: number, fh: number, fd: number, tag: number): number;
-  /** Waits for a pread in progress on that handle: its fd may be closed afterwards. */
+  /**
+   * Registers a handle whose file is `size` bytes made of pieces of other files: `extents` holds [fileOffset,
+   * length, fd, fdOffset] per piece, in order and without gaps (fd -1: zeros). -EINVAL for anything else.
+   */
+  readThreadsAddExtents(h: ReadThreadsHandle, nodeid: number, fh: number, tag: number, size: number, extents: Float64Array): number;
+  /**
+   * One registration less (adding a registered handle again counts one more); at the last, waits for a pread in
+   * progress on that handle: its fd may be closed afterwards.
+   */
   readThreadsRemove(h: ReadThreadsHandle, nodeid: number, fh: number): number;
   /** Every thread stops reading; returns the messages they read but had not handed over yet. */
   readThreadsPause(h: ReadThreadsHandle): Buffer[] | number;

@@ -91,7 +91,13 @@ export class RafsFs implements FileSystem {
     if ((flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0) throw new FsError(E.EROFS);
     if ((inode.mode & S_IFMT) === S_IFDIR) throw new FsError(E.EISDIR);
     // Nothing is ever buffered for an immutable image: close(2) need not wait for a FLUSH round trip.
-    return { fh: 0, openFlags: FOPEN_KEEP_CACHE | FOPEN_NOFLUSH };
+    const reply: OpenReply = { fh: 0, openFlags: FOPEN_KEEP_CACHE | FOPEN_NOFLUSH };
+    // A large file stored as is: its reads may be answered by the server's read threads.
+    if ((inode.mode & S_IFMT) === S_IFREG) {
+      const readExtents = await this.data.readMap(inode);
+      if (readExtents) reply.readExtents = readExtents;
+    }
+    return reply;
   }
 
   async read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Buffer> {

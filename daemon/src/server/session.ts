@@ -6,7 +6,7 @@
  */
 import { NotifyCode } from '../abi/opcodes';
 import { encodeOutHeader, OUT_HEADER_SIZE, writeU64 } from '../abi/structs';
-import type { FileSystem } from '../fs/filesystem';
+import type { FileSystem, ReadExtents } from '../fs/filesystem';
 import type { Logger } from '../log';
 import { BusyPoll } from '../transport/busy-poll';
 import { FuseChannel } from '../transport/fuse-channel';
@@ -122,7 +122,7 @@ export class FuseSession {
         onInit: (state) => this.initDone(state),
         hooks: this.requestHooks,
         readOffload: this.readThreadCount > 0 ? {
-          add: (nodeid, fh, fd) => this.offloadReads(nodeid, fh, fd, instanceOf(nodeid)),
+          add: (nodeid, fh, how) => this.offloadReads(nodeid, fh, how, instanceOf(nodeid)),
           remove: (nodeid, fh) => this.readThreads?.remove(nodeid, fh),
         } : undefined,
       });
@@ -135,7 +135,7 @@ export class FuseSession {
   }
 
   /** Has the read threads (started at the first handle) answer READs of `fh`; on failure the main thread does. */
-  private offloadReads(nodeid: number, fh: number, fd: number, instance: number): void {
+  private offloadReads(nodeid: number, fh: number, how: number | ReadExtents, instance: number): void {
     if (!this.initState || this.readThreadCount === 0) return;
     try {
       if (!this.readThreads) {
@@ -143,7 +143,7 @@ export class FuseSession {
         this.readThreads = new ReadThreads(this.fd, this.readThreadCount, readBufferSize(maxRead), maxRead,
           (msg) => this.dispatcher?.dispatch(msg));
       }
-      this.readThreads.add(nodeid, fh, fd, instance);
+      this.readThreads.add(nodeid, fh, how, instance);
     } catch (err) {
       this.log.warn('read threads unavailable: reads stay on the main thread', { error: (err as Error).message });
       this.readThreadCount = 0;

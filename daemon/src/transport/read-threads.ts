@@ -2,12 +2,14 @@
  * Native threads that answer READs of files the daemon serves itself, beside the main thread's reader.
  *
  * The main thread serves one request at a time, so readers of a daemon-served file (an O_DIRECT open, or any open
- * when the kernel's passthrough is unavailable) were answered one after another, and with the file in the page
- * cache that thread was the limit. A handle whose reads are plain pread(2) on an fd is registered here; the threads
+ * when the kernel's passthrough is unavailable, or a large rafs file stored as is) were answered one after
+ * another, and with the file in the page cache that thread was the limit. A handle whose reads are plain pread(2)
+ * on an fd, or on the pieces of a read map (OpenReply.readExtents), is registered here; the threads
  * then read /dev/fuse too, answer such READs themselves and pass every other request to the main thread, in the
  * order they read them. They read nothing while no handle is registered (no wake-ups for other workloads) or while
  * paused (a stopped session reads no request).
  */
+import type { ReadExtents } from '../fs/filesystem';
 import { native, ReadThreadsHandle } from '../native';
 
 const BUCKETS = 32;
@@ -23,6 +25,13 @@ export interface ThreadReads {
   buckets: number[];
 }
 
+/** [fileOffset, length, fd, fdOffset] per piece, as the native side takes them. */
+function flatExtents(map: ReadExtents): Float64Array {
+  const flat = new Float64Array(map.extents.length * 4);
+  map.extents.forEach((e, i) => flat.set([e.fileOffset, e.length, e.fd, e.fdOffset], i * 4));
+  return flat;
+}
+
 export class ReadThreads {
   private handle: ReadThreadsHandle | undefined;
   private registered = 0;
@@ -36,10 +45,16 @@ export class ReadThreads {
     private readonly onMessage: (msg: Buffer) => void,
   ) {}
 
-  /** Reads of `fh` on `nodeid` may be answered with pread on `fd`; `tag`: the instance index, for metrics. */
-  add(nodeid: number, fh: number, fd: number, tag: number): void {
+  /**
+   * Reads of `fh` on `nodeid` may be answered with pread on `fd` at their offset, or from the pieces of `extents`;
+   * `tag`: the instance index, for metrics. Adding a registered handle again counts one more registration of it.
+   */
+  add(nodeid: number, fh: number, how: number | ReadExtents, tag: number): void {
     if (!this.handle) this.handle = this.startThreads();
-    if (native.readThreadsAdd(this.handle, nodeid, fh, fd, tag) === 0) this.registered++;
+    const added = typeof how === 'number'
+      ? native.readThreadsAdd(this.handle, nodeid, fh, how, tag)
+      : native.readThreadsAddExtents(this.handle, nodeid, fh, tag, how.size, flatExtents(how));
+    if (added === 0) this.registered++;
   }
 
   /** Once this returns, no thread uses the handle's fd (a pread in progress has finished). */

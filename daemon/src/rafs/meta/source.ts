@@ -15,6 +15,8 @@ import { readBuffers } from '../../fs/read-buffers';
 export interface MetaSource {
   readonly size: number;
   readonly description: string;
+  /** The bootstrap file's fd while open (undefined for one held in memory): its bytes may be read with pread. */
+  readonly fd: number | undefined;
   /** Metadata read through the block cache. */
   read(offset: number, length: number, what: string): Promise<Buffer>;
   /**
@@ -49,6 +51,7 @@ function checkRange(src: MetaSource, offset: number, length: number, what: strin
 export class BufferMetaSource implements MetaSource {
   constructor(private readonly buf: Buffer, readonly description: string) {}
   get size(): number { return this.buf.length; }
+  get fd(): undefined { return undefined; }
   async read(offset: number, length: number, what: string): Promise<Buffer> {
     checkRange(this, offset, length, what);
     return this.buf.subarray(offset, offset + length);
@@ -77,6 +80,10 @@ export class FileMetaSource implements MetaSource {
   private constructor(private readonly fh: fsp.FileHandle, readonly size: number, readonly description: string,
     private readonly cacheBlocks: number) {
     this.blocks = new LruCache(cacheBlocks);
+  }
+
+  get fd(): number | undefined {
+    return this.closed ? undefined : this.fh.fd;
   }
 
   static async open(path: string, cacheBlocks = 512): Promise<FileMetaSource> {

@@ -10,5 +10,7 @@ export interface BlobBackend {
   readAt(blobIndex: number, offset: number, length: number, forReply?: boolean): Promise<Buffer>;
   /** Blob size in bytes. */
   size(blobIndex: number): Promise<number>;
+  /** A blob held in a local file: its fd (open until close()) and size; undefined when it is not one. */
+  localFile?(blobIndex: number): Promise<{ fd: number; size: number } | undefined>;
   close(): Promise<void>;
 }

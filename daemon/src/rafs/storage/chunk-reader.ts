@@ -82,7 +82,7 @@ export class ChunkReader {
   }
 
   /** The chunk's info when the blob stores it as is (no compression, no flags) and no digest needs checking. */
-  private async storedRaw(blobIndex: number, ciIndex: number): Promise<CiEntry | undefined> {
+  async storedRaw(blobIndex: number, ciIndex: number): Promise<CiEntry | undefined> {
     if (this.opts.digestValidate) return undefined;
     const ci = await this.table.lookup(blobIndex, ciIndex);
     return !ci.compressed && !ci.flags && ci.compressedSize === ci.uncompressedSize ? ci : undefined;

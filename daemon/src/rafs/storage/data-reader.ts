@@ -9,10 +9,14 @@ import { Extent, mapRange } from '../meta/file-map';
 import { LruCache } from '../util/lru';
 import { BlobBackend } from './backend';
 import { ChunkReader } from './chunk-reader';
+import { readMapOf } from './read-map';
+import type { ReadExtents } from '../../fs/filesystem';
 
 export class DataReader {
   /** nid -> end offset of the last read, to spot sequential readers. */
   private readonly lastEnd = new LruCache<number, number>(1024);
+  /** nid -> the file's read map (null: it has none), for its next open. */
+  private readonly readMaps = new LruCache<number, ReadExtents | null>(256);
   readaheads = 0;
 
   constructor(private readonly meta: RafsMetadata, private readonly backend: BlobBackend,
@@ -31,6 +35,20 @@ export class DataReader {
       if (next < inode.size) this.prefetch(inode, next);
     }
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /** The file as pieces of local files for the read threads, if it can be read that way (storage/read-map.ts). */
+  async readMap(inode: Inode): Promise<ReadExtents | undefined> {
+    const known = this.readMaps.get(inode.nid);
+    if (known !== undefined) return known ?? undefined;
+    let map: ReadExtents | undefined;
+    try {
+      map = await readMapOf(this.meta, this.backend, this.chunks, inode);
+    } catch {
+      map = undefined; // a damaged image: its reads stay on the main thread, which reports what is wrong
+    }
+    this.readMaps.set(inode.nid, map ?? null);
+    return map;
   }
 
   private async readExtent(inode: Inode, e: Extent): Promise<Buffer> {

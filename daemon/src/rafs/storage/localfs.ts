@@ -60,6 +60,11 @@ export class LocalFsBackend implements BlobBackend {
     return (await this.handle(blobIndex)).size;
   }
 
+  async localFile(blobIndex: number): Promise<{ fd: number; size: number }> {
+    const blob = await this.handle(blobIndex);
+    return { fd: blob.fh.fd, size: blob.size };
+  }
+
   async readAt(blobIndex: number, offset: number, length: number, forReply = false): Promise<Buffer> {
     const blob = await this.handle(blobIndex);
     if (!Number.isSafeInteger(offset) || offset < 0 || length < 0 || offset + length > blob.size) {

@@ -27,7 +27,8 @@ function replyOpen(req: Request, s: ServerContext) {
 
 /** Registers a handle read with plain pread before its open is answered, so its first READ can find it. */
 function offload(s: ServerContext, nodeid: number, o: OpenReply): void {
-  if (o.readFd !== undefined) s.readOffload?.add(nodeid, o.fh, o.readFd);
+  const how = o.readFd ?? o.readExtents;
+  if (how !== undefined) s.readOffload?.add(nodeid, o.fh, how);
 }
 
 function replyCount(req: Request) {

@@ -1,11 +1,15 @@
-import type { FileSystem } from '../../fs/filesystem';
+import type { FileSystem, ReadExtents } from '../../fs/filesystem';
 import type { ReaddirplusAdvisor } from '../readdirplus-advisor';
 import type { Request } from '../request';
 
 /** Answers READs of registered handles elsewhere than in the READ handler (see OpenReply.readFd). */
 export interface ReadOffload {
-  add(nodeid: number, fh: number, fd: number): void;
-  /** Returns once nothing reads the handle's fd any more. */
+  /** Reads of the handle are pread on `fd` at their offset (OpenReply.readFd), or come from `extents`. */
+  add(nodeid: number, fh: number, how: number | ReadExtents): void;
+  /**
+   * One registration of the handle less (rafs opens all share fh 0); at the last, returns once nothing reads the
+   * handle's fd any more.
+   */
   remove(nodeid: number, fh: number): void;
 }
 
