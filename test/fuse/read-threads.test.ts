@@ -242,3 +242,25 @@ test.serial('a handle added twice stays registered until it is removed twice', a
   await sleep(50);
   t.is(native.read(r.peer, buf, 0, buf.length), -E.EAGAIN, 'removed: not answered by the threads');
 });
+
+test.serial('100 ms after their last READ the threads stop reading; a READ of a registered handle on the main thread wakes them', async (t) => {
+  const r = rig(t);
+  r.threads.add(5, 7, r.fileFd, 0);
+  r.send(readRequest(1, 5, 7, 0, 10));
+  t.deepEqual((await r.reply()).data, r.content.subarray(0, 10));
+  t.true(r.threads.active);
+  await sleep(200);
+  t.false(r.threads.active, 'idle');
+  t.true(r.threads.reading, 'still registered');
+  const waiting = request(Opcode.GETATTR, 2, 1, Buffer.alloc(16));
+  r.send(waiting);
+  await sleep(50);
+  t.deepEqual(r.forwarded, [], 'idle: the threads do not read');
+  r.threads.mainRead(6, 7);
+  await sleep(50);
+  t.deepEqual(r.forwarded, [], 'a READ of a handle that is not registered wakes nothing');
+  r.threads.mainRead(5, 7);
+  t.true(r.threads.active);
+  await forwardedCount(r, 1);
+  t.deepEqual(r.forwarded, [waiting], 'woken: the waiting message is read and handed over');
+});

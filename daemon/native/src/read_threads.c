@@ -4,7 +4,9 @@
  * so several readers of such a file are served one at a time. These threads read the same /dev/fuse fd as the
  * main loop (any reader of the fd may take any request, and a reply may be written by any of them). A READ of a
  * registered (nodeid, fh) is answered here; every other message is queued and handed to the main thread.
- * While no handle is registered, or while paused, the threads do not read the fd at all.
+ * While no handle is registered, or while paused, the threads do not read the fd at all; nor do they once IDLE_MS
+ * have passed without a READ for them: the main thread then reads everything itself (without the hop through
+ * them), and a READ of a registered handle that reaches it wakes them (readThreadsWake).
  *
  * readThreadsStart(fuseFd, threads, msgBufSize, maxRead, onMessages(Buffer[])) -> handle | -errno
  * readThreadsAdd(h, nodeid, fh, fd, tag)   readThreadsRemove(h, nodeid, fh) -> 0 | -ENOENT
@@ -14,6 +16,7 @@
  * readThreadsAddExtents(h, nodeid, fh, tag, size, Float64Array [fileOffset, length, fd, fdOffset, ...]) -> 0 | -errno
  *   The handle's file is `size` bytes made of these pieces, in order and without gaps (fd -1: zeros). A READ is
  *   answered from them; one whose pread comes back short or failing goes to the main thread, which reports it.
+ * readThreadsWake(h): the threads read again, for IDLE_MS at least.   readThreadsActive(h) -> 1 | 0: whether they read now.
  * readThreadsPause(h) -> Buffer[]: the threads stop reading; returns the messages they had read but not handed over.
  * readThreadsResume(h)   readThreadsClose(h) -> Buffer[] (as pause, then the threads end)
  * readThreadsStats(h) -> number[]: per tag with reads since the last call: tag, count, errors, bytes, totalNs,
@@ -35,6 +38,8 @@
 #define TAGS 16
 #define TABLE_BUCKETS 256
 #define MAX_THREADS 64
+/* The threads stop reading this long after the last READ they answered (or the last wake). */
+#define IDLE_MS 100
 
 /* [file_off, file_off + len) of the file is [fd_off, fd_off + len) of fd; fd -1: zeros. */
 typedef struct {
@@ -86,6 +91,7 @@ typedef struct read_threads {
   pthread_cond_t wake;          /* parked threads wait here */
   pthread_cond_t parked_cv;     /* pause() waits here for every thread to park */
   int registered, paused, exiting, dead, parked;
+  uint64_t active_until;        /* atomic, CLOCK_MONOTONIC ns: the threads read until then */
 
   pthread_rwlock_t table_lock;  /* read: a lookup and its pread; write: add, remove */
   handle_entry *table[TABLE_BUCKETS];
@@ -117,6 +123,16 @@ static uint64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static void keep_active(read_threads *s) {
+  __atomic_store_n(&s->active_until, now_ns() + IDLE_MS * 1000000ULL, __ATOMIC_RELAXED);
+}
+
+/* Milliseconds the threads still read for (0: idle). */
+static int active_ms(read_threads *s) {
+  uint64_t until = __atomic_load_n(&s->active_until, __ATOMIC_RELAXED), now = now_ns();
+  return until > now ? (int)((until - now) / 1000000ULL) + 1 : 0;
 }
 
 static void record(read_threads *s, int tag, uint64_t ns, int failed, uint64_t bytes) {
@@ -207,6 +223,7 @@ static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *da
   int tag = e->tag;
   pthread_rwlock_unlock(&s->table_lock);
   write_reply(s->fuse_fd, unique, -error, data, got > 0 ? (size_t)got : 0);
+  keep_active(s);
   record(s, tag, now_ns() - t0, error != 0, got > 0 ? (uint64_t)got : 0);
   return 1;
 }
@@ -228,7 +245,7 @@ static void forward(read_threads *s, const uint8_t *msg, size_t n) {
 /* Waits until the threads should read; returns 0 when they should end. */
 static int wait_for_work(read_threads *s) {
   pthread_mutex_lock(&s->mu);
-  while (!s->exiting && (s->paused || s->registered == 0 || s->dead)) {
+  while (!s->exiting && (s->paused || s->registered == 0 || s->dead || active_ms(s) == 0)) {
     if (++s->parked == s->nthreads) pthread_cond_broadcast(&s->parked_cv);
     pthread_cond_wait(&s->wake, &s->mu);
     s->parked--;
@@ -244,7 +261,9 @@ static void *thread_main(void *arg) {
   uint8_t *msg = w->msg, *data = w->data;
   while (wait_for_work(s)) {
     struct pollfd p[2] = { { s->fuse_fd, POLLIN, 0 }, { s->kick_fd, POLLIN, 0 } };
-    if (poll(p, 2, -1) < 0 || p[1].revents) continue; /* kicked: wait_for_work() decides */
+    /* Until the active time is up (then wait_for_work() parks the thread, unless a READ extended it). */
+    int ready = poll(p, 2, active_ms(s));
+    if (ready <= 0 || p[1].revents) continue; /* kicked or timed out: wait_for_work() decides */
     ssize_t n = read(s->fuse_fd, msg, s->msg_size);
     if (n < 0) {
       /* EAGAIN: another reader took it; ENOENT: interrupted before it was read. Anything else ends the
@@ -468,8 +487,10 @@ static void insert_entry(read_threads *s, handle_entry *e) {
     free(e->ext);
     free(e);
   }
+  keep_active(s); /* a handle is registered to be read: read */
   pthread_mutex_lock(&s->mu);
-  if (s->registered++ == 0) pthread_cond_broadcast(&s->wake);
+  s->registered++;
+  pthread_cond_broadcast(&s->wake);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -585,11 +606,33 @@ static napi_value rt_resume(napi_env env, napi_callback_info info) {
   ARGS(1);
   read_threads *s = get_threads(env, argv[0]);
   if (!s || s->closed) return num(env, -EBADF);
+  keep_active(s); /* requests may have waited while paused */
   pthread_mutex_lock(&s->mu);
   s->paused = 0;
   pthread_cond_broadcast(&s->wake);
   pthread_mutex_unlock(&s->mu);
   return num(env, 0);
+}
+
+static napi_value rt_wake(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, -EBADF);
+  keep_active(s);
+  pthread_mutex_lock(&s->mu);
+  pthread_cond_broadcast(&s->wake);
+  pthread_mutex_unlock(&s->mu);
+  return num(env, 0);
+}
+
+static napi_value rt_active(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, 0);
+  pthread_mutex_lock(&s->mu);
+  int reading = s->registered > 0 && !s->paused && !s->dead;
+  pthread_mutex_unlock(&s->mu);
+  return num(env, reading && active_ms(s) > 0 ? 1 : 0);
 }
 
 static napi_value rt_close(napi_env env, napi_callback_info info) {
@@ -627,6 +670,8 @@ void register_read_threads(napi_env env, napi_value exports) {
   export_fn(env, exports, "readThreadsAdd", rt_add);
   export_fn(env, exports, "readThreadsAddExtents", rt_add_extents);
   export_fn(env, exports, "readThreadsRemove", rt_remove);
+  export_fn(env, exports, "readThreadsWake", rt_wake);
+  export_fn(env, exports, "readThreadsActive", rt_active);
   export_fn(env, exports, "readThreadsPause", rt_pause);
   export_fn(env, exports, "readThreadsResume", rt_resume);
   export_fn(env, exports, "readThreadsClose", rt_close);

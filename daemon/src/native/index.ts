@@ -95,6 +95,10 @@ export interface NativeAddon {
    * progress on that handle: its fd may be closed afterwards.
    */
   readThreadsRemove(h: ReadThreadsHandle, nodeid: number, fh: number): number;
+  /** The threads read again (they stop 100 ms after the last READ they answered). */
+  readThreadsWake(h: ReadThreadsHandle): number;
+  /** 1 while the threads read /dev/fuse (registered, not paused, not idle), else 0. */
+  readThreadsActive(h: ReadThreadsHandle): number;
   /** Every thread stops reading; returns the messages they read but had not handed over yet. */
   readThreadsPause(h: ReadThreadsHandle): Buffer[] | number;
   readThreadsResume(h: ReadThreadsHandle): number;

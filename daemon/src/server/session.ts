@@ -60,7 +60,7 @@ export class FuseSession {
     const size = readBufferSize(init ? init.maxWrite : (initOptions.maxPages || 256) * 4096);
     this.channel = new FuseChannel(fd, size, (msg) => this.dispatcher?.dispatch(msg), (errno) => this.connectionEnded(errno));
     this.channel.repliesPending = () => (this.dispatcher?.inFlightCount ?? 0) > 0;
-    this.channel.othersReading = () => this.readThreads?.reading ?? false;
+    this.channel.othersReading = () => this.readThreads?.active ?? false;
     this.metrics.beforeSnapshot = () => {
       for (const reads of this.readThreads?.takeStats() ?? []) this.metrics.recordThreadReads(reads.tag, reads);
     };
@@ -124,6 +124,7 @@ export class FuseSession {
         readOffload: this.readThreadCount > 0 ? {
           add: (nodeid, fh, how) => this.offloadReads(nodeid, fh, how, instanceOf(nodeid)),
           remove: (nodeid, fh) => this.readThreads?.remove(nodeid, fh),
+          mainRead: (nodeid, fh) => this.readThreads?.mainRead(nodeid, fh),
         } : undefined,
       });
       if (this.initState) this.offerBackingFiles(this.initState);

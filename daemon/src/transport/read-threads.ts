@@ -6,8 +6,10 @@
  * another, and with the file in the page cache that thread was the limit. A handle whose reads are plain pread(2)
  * on an fd, or on the pieces of a read map (OpenReply.readExtents), is registered here; the threads
  * then read /dev/fuse too, answer such READs themselves and pass every other request to the main thread, in the
- * order they read them. They read nothing while no handle is registered (no wake-ups for other workloads) or while
- * paused (a stopped session reads no request).
+ * order they read them. They read nothing while no handle is registered (no wake-ups for other workloads), while
+ * paused (a stopped session reads no request), or once 100 ms have passed without a READ for them: a registered
+ * file held open but not being read (a mapped library, say) then costs the mount's other requests nothing. A READ
+ * of a registered handle that reaches the main thread meanwhile wakes them (mainRead).
  */
 import type { ReadExtents } from '../fs/filesystem';
 import { native, ReadThreadsHandle } from '../native';
@@ -35,6 +37,8 @@ function flatExtents(map: ReadExtents): Float64Array {
 export class ReadThreads {
   private handle: ReadThreadsHandle | undefined;
   private registered = 0;
+  /** Registrations per "nodeid:fh", as the native side counts them. */
+  private readonly keys = new Map<string, number>();
 
   constructor(
     private readonly fd: number,
@@ -54,17 +58,35 @@ export class ReadThreads {
     const added = typeof how === 'number'
       ? native.readThreadsAdd(this.handle, nodeid, fh, how, tag)
       : native.readThreadsAddExtents(this.handle, nodeid, fh, tag, how.size, flatExtents(how));
-    if (added === 0) this.registered++;
+    if (added !== 0) return;
+    this.registered++;
+    const key = `${nodeid}:${fh}`;
+    this.keys.set(key, (this.keys.get(key) ?? 0) + 1);
   }
 
-  /** Once this returns, no thread uses the handle's fd (a pread in progress has finished). */
+  /** One registration less; after the last, no thread uses the handle's fd (a pread in progress has finished). */
   remove(nodeid: number, fh: number): void {
-    if (this.handle && native.readThreadsRemove(this.handle, nodeid, fh) === 0) this.registered--;
+    if (!this.handle || native.readThreadsRemove(this.handle, nodeid, fh) !== 0) return;
+    this.registered--;
+    const key = `${nodeid}:${fh}`;
+    const left = (this.keys.get(key) ?? 1) - 1;
+    if (left > 0) this.keys.set(key, left);
+    else this.keys.delete(key);
   }
 
-  /** Whether the threads read /dev/fuse now (a handle is registered and they are not paused). */
+  /** A READ of (nodeid, fh) reached the main thread: if the handle is registered, the threads read again. */
+  mainRead(nodeid: number, fh: number): void {
+    if (this.handle && !this.paused && this.keys.has(`${nodeid}:${fh}`)) native.readThreadsWake(this.handle);
+  }
+
+  /** Whether handles are registered and the threads are not paused (they may be idle). */
   get reading(): boolean {
     return this.registered > 0 && !this.paused;
+  }
+
+  /** Whether the threads read /dev/fuse at this moment (registered, not paused, not idle). */
+  get active(): boolean {
+    return this.handle !== undefined && native.readThreadsActive(this.handle) === 1;
   }
 
   private paused = false;
@@ -86,6 +108,7 @@ export class ReadThreads {
     const left = native.readThreadsClose(this.handle);
     this.handle = undefined;
     this.registered = 0;
+    this.keys.clear();
     this.deliver(left);
   }
 

@@ -64,6 +64,7 @@ export function registerIoHandlers(t: HandlerTable): void {
     const fh = readU64(req.buf, off);
     const offset = readU64(req.buf, off + 8);
     const size = Math.min(req.buf.readUInt32LE(off + 16), s.maxWrite);
+    s.readOffload?.mainRead(req.h.nodeid, fh);
     settle(req, () => optional(s.fs, 'read')(req.ctx, req.h.nodeid, fh, offset, size), (data) => {
       req.replyData(data.length > size ? data.subarray(0, size) : data);
       readBuffers.give(data); // written: the kernel has its copy

@@ -11,6 +11,8 @@ export interface ReadOffload {
    * handle's fd any more.
    */
   remove(nodeid: number, fh: number): void;
+  /** A READ of the handle reached the READ handler (the threads had gone idle, or it is not registered). */
+  mainRead(nodeid: number, fh: number): void;
 }
 
 /** What a handler may use besides the request: the filesystem and connection-wide facts. */
