@@ -5,10 +5,9 @@
  */
 import test, { ExecutionContext } from 'ava';
 import * as fs from 'fs';
-import * as path from 'path';
 import { createHash } from 'crypto';
 import { BlobBackend, openRafs, OpenRafsHooks, RafsFs, RafsOptions } from '../../daemon/src/rafs';
-import { buildRafs, BuildInput } from './helpers/rafs-builder';
+import { BuildInput, writeRafs } from './helpers/rafs-builder';
 import { pseudoRandom } from './helpers/source-tree';
 import { tempDir } from './helpers/system';
 import { CTX, readWhole } from './helpers/snapshot-fs';
@@ -24,13 +23,7 @@ function chunk(seed: number): Buffer {
   return b;
 }
 
-function write(name: string, input: BuildInput): RafsOptions {
-  const built = buildRafs({ ...input, blobId: createHash('sha256').update(name).digest('hex') });
-  const boot = path.join(work, `${name}.boot`);
-  fs.writeFileSync(boot, built.bootstrap);
-  fs.writeFileSync(path.join(work, built.blobId), built.blob);
-  return { bootstrap: boot, localfsDir: work };
-}
+const write = (name: string, input: BuildInput): RafsOptions => writeRafs(work, name, input);
 
 /**
  * An image of one file "f" made of `chunks`, opened with `extra` options (closed at teardown); `opts` opens it

@@ -9,9 +9,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { createHash } from 'crypto';
 import type { ReadExtents } from '../../daemon/src/fs/filesystem';
-import { openRafs, RafsFs, RafsOptions } from '../../daemon/src/rafs';
+import { openRafs, RafsFs } from '../../daemon/src/rafs';
 import { READ_MAP_MIN_BYTES } from '../../daemon/src/rafs/storage/read-map';
-import { buildRafs, BuildInput } from './helpers/rafs-builder';
+import { writeRafs } from './helpers/rafs-builder';
 import { pseudoRandom } from './helpers/source-tree';
 import { mkfsErofs, tempDir } from './helpers/system';
 import { CTX } from './helpers/snapshot-fs';
@@ -61,13 +61,6 @@ for (const [label, args, blobdev] of [['plain', [], false], ['--chunksize 65536 
   });
 }
 
-function writeRafs(name: string, input: BuildInput): RafsOptions {
-  const built = buildRafs({ ...input, blobId: createHash('sha256').update(name).digest('hex') });
-  const boot = path.join(work, `${name}.boot`);
-  fs.writeFileSync(boot, built.bootstrap);
-  fs.writeFileSync(path.join(work, built.blobId), built.blob);
-  return { bootstrap: boot, localfsDir: work };
-}
 
 const randomChunks = (n: number, seed: number) => Array.from({ length: n }, (_, i) => pseudoRandom(CHUNK, seed + i));
 /** A chunk zstd makes smaller: stored compressed. */
@@ -75,7 +68,7 @@ const compressible = Buffer.alloc(CHUNK, 'ab');
 
 test('RAFS v6 chunks stored raw, and holes: the map gives the bytes, zeros for the holes', async (t) => {
   const chunks = [...randomChunks(10, 100), null, ...randomChunks(10, 200), null];
-  const opts = writeRafs('raw', { files: [{ name: 'f', chunks }], chunkSize: CHUNK, codec: 'zstd', ciVersion: 2 });
+  const opts = writeRafs(work, 'raw', { files: [{ name: 'f', chunks }], chunkSize: CHUNK, codec: 'zstd', ciVersion: 2 });
   const rafs = await openRafs(opts);
   t.teardown(() => rafs.close());
   const { map, size } = await openFile(rafs, 'f');
@@ -89,7 +82,7 @@ test('RAFS v6 chunks stored raw, and holes: the map gives the bytes, zeros for t
 
 test('a compressed chunk, or a digest to check, leaves the file to the main thread', async (t) => {
   const chunks = [...randomChunks(20, 300), compressible];
-  const opts = writeRafs('mixed', { files: [{ name: 'f', chunks }, { name: 'g', chunks: randomChunks(20, 400) }], chunkSize: CHUNK, codec: 'zstd', ciVersion: 2 });
+  const opts = writeRafs(work, 'mixed', { files: [{ name: 'f', chunks }, { name: 'g', chunks: randomChunks(20, 400) }], chunkSize: CHUNK, codec: 'zstd', ciVersion: 2 });
   const rafs = await openRafs(opts);
   t.teardown(() => rafs.close());
   t.is((await openFile(rafs, 'f')).map, undefined, 'one compressed chunk');

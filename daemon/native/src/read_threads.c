@@ -602,28 +602,21 @@ static napi_value rt_pause(napi_env env, napi_callback_info info) {
   return take_queue(env, s);
 }
 
-static napi_value rt_resume(napi_env env, napi_callback_info info) {
+/* The threads read again, for IDLE_MS at least; with `resume`, a pause ends too. */
+static napi_value wake_threads(napi_env env, napi_callback_info info, int resume) {
   ARGS(1);
   read_threads *s = get_threads(env, argv[0]);
   if (!s || s->closed) return num(env, -EBADF);
-  keep_active(s); /* requests may have waited while paused */
+  keep_active(s); /* after a pause: requests may have waited meanwhile */
   pthread_mutex_lock(&s->mu);
-  s->paused = 0;
+  if (resume) s->paused = 0;
   pthread_cond_broadcast(&s->wake);
   pthread_mutex_unlock(&s->mu);
   return num(env, 0);
 }
 
-static napi_value rt_wake(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  read_threads *s = get_threads(env, argv[0]);
-  if (!s || s->closed) return num(env, -EBADF);
-  keep_active(s);
-  pthread_mutex_lock(&s->mu);
-  pthread_cond_broadcast(&s->wake);
-  pthread_mutex_unlock(&s->mu);
-  return num(env, 0);
-}
+static napi_value rt_resume(napi_env env, napi_callback_info info) { return wake_threads(env, info, 1); }
+static napi_value rt_wake(napi_env env, napi_callback_info info) { return wake_threads(env, info, 0); }
 
 static napi_value rt_active(napi_env env, napi_callback_info info) {
   ARGS(1);

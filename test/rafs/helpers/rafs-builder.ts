@@ -4,7 +4,11 @@
  * when that is not smaller), a ci array (v1 or v2) inside the blob, identical chunks deduplicated, null
  * chunks as holes. Enough to test the chunk read path where the fixtures are too small.
  */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { native } from '../../../daemon/src/native';
+import type { RafsOptions } from '../../../daemon/src/rafs';
 
 export interface BuildInput {
   files: Array<{ name: string; chunks: Array<Buffer | null> }>;
@@ -126,6 +130,15 @@ export function buildRafs(input: BuildInput): Built {
   head.writeBigUInt64LE(BigInt(ciArray.length), b + 120);
   head.writeBigUInt64LE(BigInt(ciArray.length), b + 128);
   return { bootstrap: Buffer.concat([head, ...meta]), blob, blobId, chunkCount: ci.length };
+}
+
+/** Builds an image named `name` into `dir` (bootstrap `<name>.boot`, blob by id beside it); how to open it. */
+export function writeRafs(dir: string, name: string, input: BuildInput): RafsOptions {
+  const built = buildRafs({ ...input, blobId: createHash('sha256').update(name).digest('hex') });
+  const boot = path.join(dir, `${name}.boot`);
+  fs.writeFileSync(boot, built.bootstrap);
+  fs.writeFileSync(path.join(dir, built.blobId), built.blob);
+  return { bootstrap: boot, localfsDir: dir };
 }
 
 function writeInode(buf: Buffer, at: number, format: number, mode: number, nlink: number, size: number, iu: number): void {
