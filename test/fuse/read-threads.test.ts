@@ -216,6 +216,9 @@ test.serial('extents that do not describe the whole file in order are refused', 
     { size: 100, extents: [piece(0, 50), piece(50, 0), piece(50, 50)] }, // an empty piece
     { size: 100, extents: [piece(0, 100.5)] }, // not an integer
     { size: 100, extents: [{ fileOffset: 0, length: 100, fd: -2, fdOffset: 0 }] }, // no such fd value
+    { size: 100, extents: [{ fileOffset: 0, length: 100, fd: 3.5, fdOffset: 0 }] },
+    { size: 100, extents: [{ fileOffset: 0, length: 100, fd: 1e20, fdOffset: 0 }] },
+    { size: 100, extents: [{ fileOffset: 0, length: 100, fd: NaN, fdOffset: 0 }] },
   ];
   for (const map of bad) {
     r.threads.add(5, 0, map, 0);

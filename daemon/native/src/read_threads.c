@@ -22,6 +22,7 @@
  * readThreadsStats(h) -> number[]: per tag with reads since the last call: tag, count, errors, bytes, totalNs,
  *   maxNs, then BUCKETS latency buckets (log2 microseconds, as the JS metrics); the counters restart at zero. */
 #include "common.h"
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -534,9 +535,10 @@ static napi_value rt_add_extents(napi_env env, napi_callback_info info) {
   uint64_t at = 0;
   for (uint32_t i = 0; i < n; i++) {
     const double *x = v + 4 * i;
-    int fd = (int)x[2];
+    /* The fd is checked as a double before it is converted: an out-of-range conversion is undefined. */
+    int fd = x[2] >= -1 && x[2] <= INT_MAX && x[2] == (double)(int)x[2] ? (int)x[2] : -2;
     if (!safe_offset(x[0]) || !safe_offset(x[1]) || !safe_offset(x[3]) || x[1] == 0 ||
-        (uint64_t)x[0] != at || (double)fd != x[2] || fd < -1 || x[3] + x[1] > MAX_SAFE_INTEGER) {
+        (uint64_t)x[0] != at || fd < -1 || x[3] + x[1] > MAX_SAFE_INTEGER) {
       free(ext);
       return num(env, -EINVAL);
     }
