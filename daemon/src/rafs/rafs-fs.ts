@@ -15,6 +15,7 @@ import { assertDir, endCookie, isDirectory, listFrom, lookupName, readAheadDirec
 import { readMetaData } from './meta/file-map';
 import { readXattrs } from './meta/xattrs';
 import { DataReader } from './storage/data-reader';
+import { wantsReadMap } from './storage/read-map';
 import { attrOf } from './attr';
 import { nidOf, nodeidOf } from './nodeid';
 import { formatError } from './errors';
@@ -93,7 +94,7 @@ export class RafsFs implements FileSystem {
     // Nothing is ever buffered for an immutable image: close(2) need not wait for a FLUSH round trip.
     const reply: OpenReply = { fh: 0, openFlags: FOPEN_KEEP_CACHE | FOPEN_NOFLUSH };
     // A large file stored as is: its reads may be answered by the server's read threads.
-    if ((inode.mode & S_IFMT) === S_IFREG) {
+    if ((inode.mode & S_IFMT) === S_IFREG && wantsReadMap(inode)) {
       const readExtents = await this.data.readMap(inode);
       if (readExtents) reply.readExtents = readExtents;
     }

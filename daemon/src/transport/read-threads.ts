@@ -36,7 +36,6 @@ function flatExtents(map: ReadExtents): Float64Array {
 
 export class ReadThreads {
   private handle: ReadThreadsHandle | undefined;
-  private registered = 0;
   /** Registrations per "nodeid:fh", as the native side counts them. */
   private readonly keys = new Map<string, number>();
 
@@ -59,7 +58,6 @@ export class ReadThreads {
       ? native.readThreadsAdd(this.handle, nodeid, fh, how, tag)
       : native.readThreadsAddExtents(this.handle, nodeid, fh, tag, how.size, flatExtents(how));
     if (added !== 0) return;
-    this.registered++;
     const key = `${nodeid}:${fh}`;
     this.keys.set(key, (this.keys.get(key) ?? 0) + 1);
   }
@@ -67,7 +65,6 @@ export class ReadThreads {
   /** One registration less; after the last, no thread uses the handle's fd (a pread in progress has finished). */
   remove(nodeid: number, fh: number): void {
     if (!this.handle || native.readThreadsRemove(this.handle, nodeid, fh) !== 0) return;
-    this.registered--;
     const key = `${nodeid}:${fh}`;
     const left = (this.keys.get(key) ?? 1) - 1;
     if (left > 0) this.keys.set(key, left);
@@ -76,17 +73,17 @@ export class ReadThreads {
 
   /** A READ of (nodeid, fh) reached the main thread: if the handle is registered, the threads read again. */
   mainRead(nodeid: number, fh: number): void {
-    if (this.handle && !this.paused && this.keys.has(`${nodeid}:${fh}`)) native.readThreadsWake(this.handle);
+    if (this.handle && !this.paused && this.keys.size > 0 && this.keys.has(`${nodeid}:${fh}`)) native.readThreadsWake(this.handle);
   }
 
   /** Whether handles are registered and the threads are not paused (they may be idle). */
   get reading(): boolean {
-    return this.registered > 0 && !this.paused;
+    return this.keys.size > 0 && !this.paused;
   }
 
   /** Whether the threads read /dev/fuse at this moment (registered, not paused, not idle). */
   get active(): boolean {
-    return this.handle !== undefined && native.readThreadsActive(this.handle) === 1;
+    return this.reading && this.handle !== undefined && native.readThreadsActive(this.handle) === 1;
   }
 
   private paused = false;
@@ -107,7 +104,6 @@ export class ReadThreads {
     if (!this.handle) return;
     const left = native.readThreadsClose(this.handle);
     this.handle = undefined;
-    this.registered = 0;
     this.keys.clear();
     this.deliver(left);
   }

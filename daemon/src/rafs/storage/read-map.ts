@@ -16,12 +16,17 @@ import { BlobBackend } from './backend';
 import { ChunkReader } from './chunk-reader';
 
 export const READ_MAP_MIN_BYTES = 1024 * 1024;
+
+/** Whether the file is large enough to be worth a map (the rest is read on the main thread without asking). */
+export function wantsReadMap(inode: Inode): boolean {
+  return inode.size >= READ_MAP_MIN_BYTES;
+}
 /** As many pieces as the native side takes (read_threads.c MAX_EXTENTS). */
 const MAX_PIECES = 65536;
 
 export async function readMapOf(meta: RafsMetadata, backend: BlobBackend, chunks: ChunkReader, inode: Inode,
 ): Promise<ReadExtents | undefined> {
-  if (inode.size < READ_MAP_MIN_BYTES) return undefined;
+  if (!wantsReadMap(inode)) return undefined;
   const pieces: ReadExtent[] = [];
   let fileOffset = 0;
   for (const e of await mapRange(meta, inode, 0, inode.size)) {
