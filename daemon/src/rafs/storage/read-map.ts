@@ -21,12 +21,13 @@ export const READ_MAP_MIN_BYTES = 1024 * 1024;
 export function wantsReadMap(inode: Inode): boolean {
   return inode.size >= READ_MAP_MIN_BYTES;
 }
+
 /** As many pieces as the native side takes (read_threads.c MAX_EXTENTS). */
 const MAX_PIECES = 65536;
 
+/** The map of a file wantsReadMap() accepts (RafsFs.open asks first), or undefined when it cannot have one. */
 export async function readMapOf(meta: RafsMetadata, backend: BlobBackend, chunks: ChunkReader, inode: Inode,
 ): Promise<ReadExtents | undefined> {
-  if (!wantsReadMap(inode)) return undefined;
   const pieces: ReadExtent[] = [];
   let fileOffset = 0;
   for (const e of await mapRange(meta, inode, 0, inode.size)) {
