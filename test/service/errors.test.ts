@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import test from 'ava';
 import { constants } from 'os';
-import { ERROR_CODES, grpcStatusOf, NydusError, wrapError } from '../../daemon/src/errors';
+import { grpcStatusOf } from '../../daemon/src/api/status';
+import { ERROR_CODES, NydusError, wrapError } from '../../daemon/src/errors';
 import { FsError } from '../../daemon/src/fs/errno';
 
 const expected: [string, status][] = [

@@ -4,7 +4,8 @@
  * do not decode arrives as a MalformedRequest (see server.ts) and is answered INVALID_ARGUMENT.
  */
 import * as grpc from '@grpc/grpc-js';
-import { grpcStatusOf, NydusError } from '../errors';
+import { NydusError } from '../errors';
+import { grpcStatusOf } from './status';
 import { Logger, setLogLevel } from '../log';
 import type { DaemonControl } from './control';
 import {

@@ -14,14 +14,17 @@ import { Daemon, DieEvent } from '../service/daemon';
 import { NYDUSD_USAGE, NydusdOptions, parseNydusdArgs, UsageError } from '../service/nydusd-options';
 import { noSupervisorUpgradeManager, UpgradeManager } from '../service/upgrade-port';
 import { versionInfo } from '../service/version';
-import { createUpgradeManager } from '../upgrade/manager';
 import { Vfs } from '../vfs/vfs';
 
 const logger = createLogger('nydusd');
 
-/** With --id and --supervisor: hot upgrade / failover support (daemon/src/upgrade); else Unsupported. */
-function upgradeManagerFor(options: NydusdOptions): UpgradeManager {
+/**
+ * With --id and --supervisor: hot upgrade / failover support (daemon/src/upgrade, loaded only then: with its
+ * protobuf codec it takes about 20 ms to load); else Unsupported.
+ */
+async function upgradeManagerFor(options: NydusdOptions): Promise<UpgradeManager> {
   if (!options.supervisor || !options.id) return noSupervisorUpgradeManager;
+  const { createUpgradeManager } = await import('../upgrade/manager');
   return createUpgradeManager({
     id: options.id,
     supervisor: options.supervisor,
@@ -33,7 +36,7 @@ function upgradeManagerFor(options: NydusdOptions): UpgradeManager {
 }
 
 async function run(options: NydusdOptions): Promise<void> {
-  const upgradeManager = upgradeManagerFor(options);
+  const upgradeManager = await upgradeManagerFor(options);
   const daemon: Daemon = new Daemon({
     mountpoint: options.mountpoint,
     id: options.id,
@@ -100,8 +103,7 @@ async function run(options: NydusdOptions): Promise<void> {
   process.on('SIGINT', onSignal);
 
   if (options.apisock) {
-    // Loaded only for an API socket: without one, loading gRPC and the proto files delayed the mount by about
-    // 40 ms (spawn to mount 338 -> 298 ms, medians of 6).
+    // Loaded only for an API socket: gRPC and the proto files take about 40 ms to load.
     const { startApiServer } = await import('../api/server');
     api = await startApiServer({ socketPath: options.apisock, control: daemon, logger: createLogger('api') });
   }

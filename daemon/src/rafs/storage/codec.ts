@@ -1,11 +1,10 @@
 /**
  * Chunk codecs and digests: zstd and lz4_block through the native addon, gzip through node:zlib, blake3
  * (@noble/hashes) and sha256 (node:crypto). Output sizes are always known in advance, so a decoder that
- * yields any other size is a format error.
+ * yields any other size is a format error. blake3 is loaded at its first use (digest_validate is off by default).
  */
 import { createHash } from 'crypto';
 import { gunzipSync } from 'zlib';
-import { blake3 } from '@noble/hashes/blake3';
 import { native } from '../../native';
 import { CODEC_GZIP, CODEC_LZ4_BLOCK, CODEC_NONE, CODEC_ZSTD, DIGEST_BLAKE3, DIGEST_SHA256 } from '../layout';
 import { RafsUnsupportedError, formatError } from '../errors';
@@ -41,7 +40,10 @@ export function decompress(codec: number, src: Buffer, size: number, what: strin
 }
 
 export function chunkDigest(algorithm: number, data: Buffer): Buffer {
-  if (algorithm === DIGEST_BLAKE3) return Buffer.from(blake3(data));
+  if (algorithm === DIGEST_BLAKE3) {
+    const { blake3 } = require('@noble/hashes/blake3') as typeof import('@noble/hashes/blake3');
+    return Buffer.from(blake3(data));
+  }
   if (algorithm === DIGEST_SHA256) return createHash('sha256').update(data).digest();
   throw new RafsUnsupportedError(`unsupported digest algorithm ${algorithm}`);
 }
