@@ -45,6 +45,22 @@ test('in_header decodes a hand-written vector', (t) => {
   t.deepEqual(h, { len: 56, opcode: 1, unique: 0x8000000000000012n, nodeid: 0x1_0000_0005, uid: 1000, gid: 100, pid: 4242, totalExtlen: 0 });
 });
 
+test('in_header encodes to the hand-written vector (uid and gid 0), only the message length in len', (t) => {
+  const b = Buffer.alloc(S.IN_HEADER_SIZE + 8, 0xee);
+  S.encodeInHeader(b, Opcode.FORGET, 0x8000000000000012n, 0x1_0000_0005, 4242);
+  const want = le(48, 4) + le(Opcode.FORGET, 4) + le(0x8000000000000012n, 8) + le(0x1_0000_0005, 8)
+    + le(0, 4) + le(0, 4) + le(4242, 4) + le(0, 2) + le(0, 2) + 'eeeeeeeeeeeeeeee';
+  t.is(b.toString('hex'), want);
+});
+
+test('encoders reach no byte outside their buffer: a view into a larger one is bounded by its own length', (t) => {
+  const whole = Buffer.alloc(S.ENTRY_OUT_SIZE + 16, 0xee);
+  const part = whole.subarray(8, 8 + S.ENTRY_OUT_SIZE - 1);
+  t.throws(() => S.encodeEntryOut(part, 0, { nodeid: 2, generation: 0, entryTimeout: 1, attrTimeout: 1, attr }), { instanceOf: RangeError });
+  t.is(whole.subarray(0, 8).toString('hex'), 'eeeeeeeeeeeeeeee');
+  t.is(whole.subarray(8 + S.ENTRY_OUT_SIZE - 1).toString('hex'), 'ee'.repeat(9));
+});
+
 const attr: Attr = {
   ino: 0x1122334455, size: 1 << 20, blocks: 2048, atimeSec: 1_700_000_000, atimeNsec: 1, mtimeSec: 1_700_000_001,
   mtimeNsec: 2, ctimeSec: 1_700_000_002, ctimeNsec: 3, mode: 0o100644, nlink: 2, uid: 70000, gid: 80000,
