@@ -6,7 +6,7 @@ import test from 'ava';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { FileMetaSource } from '../../daemon/src/rafs/meta/source';
+import { FileMetaSource, META_CACHE_BLOCK } from '../../daemon/src/rafs/meta/source';
 import { tempDir } from './helpers/system';
 
 const KiB = 1024;
@@ -21,20 +21,20 @@ function file(t: { teardown(fn: () => void): void }, bytes: number): { file: str
 
 test('preload() reads a small bootstrap whole: then peek() has every byte without reading', async (t) => {
   const { file: boot, data } = file(t, 200 * KiB);
-  const source = await FileMetaSource.open(boot, 8); // 8 blocks of 64 KiB: half is 256 KiB
+  const source = await FileMetaSource.open(boot, 512 * KiB); // half is 256 KiB
   t.teardown(() => source.close());
   t.is(source.peek(0, 16), undefined, 'nothing in memory before');
   await source.preload();
   for (const [offset, length] of [[0, 16], [100 * KiB, 4 * KiB], [200 * KiB - 10, 10]]) {
     t.deepEqual(source.peek(offset, length), data.subarray(offset, offset + length), `${offset}+${length}`);
   }
-  t.is(source.peek(64 * KiB - 8, 16), undefined, 'a range across two cache blocks is not peeked');
+  t.is(source.peek(META_CACHE_BLOCK - 8, 16), undefined, 'a range across two cache blocks is not peeked');
   t.is(source.peek(200 * KiB - 10, 11), undefined, 'nor one past the end');
 });
 
 test('preload() leaves a bootstrap larger than half the cache alone; read() still fills the cache', async (t) => {
   const { file: boot, data } = file(t, 200 * KiB);
-  const source = await FileMetaSource.open(boot, 2); // half the cache is 64 KiB
+  const source = await FileMetaSource.open(boot, 128 * KiB); // half the cache is 64 KiB
   t.teardown(() => source.close());
   await source.preload();
   t.is(source.peek(0, 16), undefined);
@@ -44,10 +44,24 @@ test('preload() leaves a bootstrap larger than half the cache alone; read() stil
 
 test('a closed source reads nothing more ahead', async (t) => {
   const { file: boot } = file(t, 64 * KiB);
-  const source = await FileMetaSource.open(boot, 8);
+  const source = await FileMetaSource.open(boot, 512 * KiB);
   const inFlight = source.prefetch(0, 64 * KiB);
   await source.close();
   await inFlight;
   await source.preload();
   t.is(source.peek(0, 16), undefined);
+});
+
+test('prefetch() fills the missing blocks of a range around those already cached, and reads no more than asked', async (t) => {
+  const { file: boot, data } = file(t, 40 * META_CACHE_BLOCK + 100);
+  const source = await FileMetaSource.open(boot, 512 * KiB);
+  t.teardown(() => source.close());
+  const block = (i: number) => data.subarray(i * META_CACHE_BLOCK, (i + 1) * META_CACHE_BLOCK);
+  t.deepEqual(await source.read(5 * META_CACHE_BLOCK, 8, 'test'), block(5).subarray(0, 8));
+  await source.prefetch(2 * META_CACHE_BLOCK + 1, 6 * META_CACHE_BLOCK);
+  for (let i = 2; i <= 8; i++) t.deepEqual(source.peek(i * META_CACHE_BLOCK, META_CACHE_BLOCK), block(i), `block ${i}`);
+  t.is(source.peek(META_CACHE_BLOCK, 16), undefined, 'nothing before the range');
+  t.is(source.peek(9 * META_CACHE_BLOCK, 16), undefined, 'nor after it');
+  await source.prefetch(39 * META_CACHE_BLOCK, 10 * META_CACHE_BLOCK);
+  t.deepEqual(source.peek(40 * META_CACHE_BLOCK, 100), data.subarray(40 * META_CACHE_BLOCK), 'the short last block');
 });

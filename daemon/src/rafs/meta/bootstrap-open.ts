@@ -24,7 +24,7 @@ async function readExact(fh: fsp.FileHandle, offset: number, length: number): Pr
   return buf.subarray(0, bytesRead);
 }
 
-export async function openBootstrap(path: string, cacheBlocks?: number): Promise<OpenedBootstrap> {
+export async function openBootstrap(path: string, cacheBytes?: number): Promise<OpenedBootstrap> {
   const fh = await fsp.open(path, 'r');
   let embedded: Buffer;
   try {
@@ -32,7 +32,7 @@ export async function openBootstrap(path: string, cacheBlocks?: number): Promise
     const magic = await readExact(fh, SUPERBLOCK_OFFSET, 4);
     if (magic.length === 4 && magic.readUInt32LE(0) === EROFS_MAGIC) {
       await fh.close();
-      return { source: await FileMetaSource.open(path, cacheBlocks) };
+      return { source: await FileMetaSource.open(path, cacheBytes) };
     }
     embedded = await readEmbeddedBootstrap(fh, size, path);
   } catch (err) {
