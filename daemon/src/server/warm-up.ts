@@ -103,9 +103,8 @@ async function walk(wire: WarmUpWire, nodeid: number, budget: { left: number }):
   if (end !== undefined) await wire.call(Opcode.READDIR, nodeid, readIn(4096, end));
   for (const name of subdirectories) {
     if (budget.left-- <= 0 || wire.expired) return;
-    const reply = await wire.call(Opcode.LOOKUP, nodeid, Buffer.concat([name, Buffer.alloc(1)]));
-    if (!reply || reply.length < OUT_HEADER_SIZE + 8 || reply.readInt32LE(4) !== 0) continue;
-    const child = readU64(reply, OUT_HEADER_SIZE);
+    const child = await lookUp(wire, nodeid, name);
+    if (child === undefined) continue;
     await walk(wire, child, budget);
     wire.forget(child);
   }
@@ -132,9 +131,8 @@ async function visit(fs: FileSystem, wire: WarmUpWire, nodeid: number, depth: nu
   const entries = [...all.slice(from), ...all.slice(0, from)].slice(0, CHILDREN);
   let descended = false;
   for (const entry of entries) {
-    const reply = await wire.call(Opcode.LOOKUP, nodeid, Buffer.concat([entry.name, Buffer.alloc(1)]));
-    if (!reply || reply.length < OUT_HEADER_SIZE + 8 || reply.readInt32LE(4) !== 0) continue;
-    const child = readU64(reply, OUT_HEADER_SIZE);
+    const child = await lookUp(wire, nodeid, entry.name);
+    if (child === undefined) continue;
     await wire.call(Opcode.GETATTR, child, Buffer.alloc(16));
     if (entry.type === DT_DIR && !descended && depth < MAX_DEPTH) {
       descended = true;
@@ -166,6 +164,13 @@ function forgetListed(wire: WarmUpWire, reply: Buffer, subdirectories?: Buffer[]
     off += direntSize(nameLength, true);
   }
   return end;
+}
+
+/** LOOKUP of `name` in `parent`: the nodeid found (one lookup the caller forgets), or undefined. */
+async function lookUp(wire: WarmUpWire, parent: number, name: Buffer): Promise<number | undefined> {
+  const reply = await wire.call(Opcode.LOOKUP, parent, Buffer.concat([name, Buffer.alloc(1)]));
+  if (!reply || reply.length < OUT_HEADER_SIZE + 8 || reply.readInt32LE(4) !== 0) return undefined;
+  return readU64(reply, OUT_HEADER_SIZE);
 }
 
 /** fuse_read_in for a listing from `offset` (0: the start): fh 0, `size` bytes. */
