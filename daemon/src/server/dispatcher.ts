@@ -39,6 +39,14 @@ export interface RequestHooks {
   beforeReply?(req: Request, pieces: Buffer[]): void;
 }
 
+/** A filesystem that may hold several instances (the Vfs): instanceOf(nodeid) names the one a nodeid is in. */
+export type RoutedFileSystem = FileSystem & { instanceOf?(nodeid: number): number };
+
+/** DispatcherOptions.instanceOf for `fs`: its own instanceOf when it has one. */
+export function instanceRouting(fs: RoutedFileSystem): ((nodeid: number) => number) | undefined {
+  return fs.instanceOf ? (nodeid) => fs.instanceOf!(nodeid) : undefined;
+}
+
 export interface DispatcherOptions {
   fs: FileSystem;
   /** Writes one reply; returns bytes written or -errno. */

@@ -12,7 +12,7 @@ import { BusyPoll } from '../transport/busy-poll';
 import { FuseChannel } from '../transport/fuse-channel';
 import { ReadThreads } from '../transport/read-threads';
 import { openAndMount, setReadAhead, unmount } from '../transport/mount';
-import { Dispatcher, RequestHooks } from './dispatcher';
+import { Dispatcher, instanceRouting, RequestHooks, RoutedFileSystem } from './dispatcher';
 import { KernelBackingFiles } from './backing-files';
 import { DEFAULT_INIT_OPTIONS, hasKernelPassthrough, InitOptions, InitState, readBufferSize } from './init';
 import { FuseMetrics } from './metrics';
@@ -106,7 +106,7 @@ export class FuseSession {
   }
 
   /** Begins (or resumes) serving requests with `fs`. */
-  start(fs: FileSystem & { instanceOf?(nodeid: number): number }): void {
+  start(fs: RoutedFileSystem): void {
     if (this.ended) throw new Error('the FUSE connection has ended');
     if (!this.dispatcher || this.dispatcherFs !== fs) {
       this.dispatcherFs = fs;
@@ -116,7 +116,7 @@ export class FuseSession {
         write: (pieces) => this.channel.write(pieces),
         log: this.log,
         metrics: this.metrics,
-        instanceOf: fs.instanceOf ? (n) => fs.instanceOf!(n) : undefined,
+        instanceOf: instanceRouting(fs),
         init: this.initState,
         initOptions: this.initOptions,
         onInit: (state) => this.initDone(state),

@@ -22,7 +22,7 @@ import { FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, Opcode } from '../abi/o
 import { direntSize, encodeInHeader, ENTRY_OUT_SIZE, IN_HEADER_SIZE, OUT_HEADER_SIZE, readU64, writeU64 } from '../abi/structs';
 import { FileSystem, FUSE_ROOT_ID, isDotOrDotDot } from '../fs/filesystem';
 import { createLogger } from '../log';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, instanceRouting, RoutedFileSystem } from './dispatcher';
 import { negotiate } from './init';
 
 const DT_DIR = 4;
@@ -62,13 +62,13 @@ const BACKGROUND_WARM_UP_MS = 500;
 
 /**
  * Resolves with the number of requests served (0 when the filesystem cannot list directories). `fs` should be
- * what the mount will serve, and `instanceOf` what its Dispatcher will be given (service/backends.ts passes a Vfs
- * holding the new filesystem): code warmed on other objects than the mount's is thrown away at its first request.
+ * what the mount will serve (service/backends.ts passes a Vfs holding the new filesystem), and its Dispatcher is
+ * set up as FuseSession sets up the mount's: code warmed on other objects than the mount's is thrown away at its
+ * first request.
  */
-export async function warmUpRequests(fs: FileSystem, limits: WarmUpLimits = DEFAULT_WARM_UP,
-  instanceOf?: (nodeid: number) => number): Promise<number> {
+export async function warmUpRequests(fs: RoutedFileSystem, limits: WarmUpLimits = DEFAULT_WARM_UP): Promise<number> {
   if (!fs.readdir) return 0;
-  const wire = new WarmUpWire(fs, performance.now() + limits.maxMs, limits.background?.stopWhen, instanceOf);
+  const wire = new WarmUpWire(fs, performance.now() + limits.maxMs, limits.background?.stopWhen);
   try {
     for (let pass = 0; pass < WALK_PASSES && !wire.expired; pass++) await walk(wire, FUSE_ROOT_ID, { left: WALK_DIRECTORIES });
     for (let round = 0; round < limits.rounds && !wire.expired; round++) {
@@ -84,8 +84,8 @@ export async function warmUpRequests(fs: FileSystem, limits: WarmUpLimits = DEFA
  * Continues the warm-up once the mount is up: one request per turn of the event loop, until the rounds or the
  * time are used up or `stopWhen()` says to stop. Never rejects.
  */
-export function warmUpInBackground(fs: FileSystem, stopWhen: () => boolean, instanceOf?: (nodeid: number) => number): Promise<number> {
-  return warmUpRequests(fs, { rounds: BACKGROUND_WARM_UP_ROUNDS, maxMs: BACKGROUND_WARM_UP_MS, background: { stopWhen } }, instanceOf);
+export function warmUpInBackground(fs: RoutedFileSystem, stopWhen: () => boolean): Promise<number> {
+  return warmUpRequests(fs, { rounds: BACKGROUND_WARM_UP_ROUNDS, maxMs: BACKGROUND_WARM_UP_MS, background: { stopWhen } });
 }
 
 /**
@@ -188,12 +188,11 @@ class WarmUpWire {
   private readonly waiting = new Map<bigint, (reply: Buffer) => void>();
   private readonly dispatcher: Dispatcher;
 
-  constructor(fs: FileSystem, private readonly deadline: number, private readonly stopWhen?: () => boolean,
-    instanceOf?: (nodeid: number) => number) {
+  constructor(fs: RoutedFileSystem, private readonly deadline: number, private readonly stopWhen?: () => boolean) {
     const init = negotiate({ major: FUSE_KERNEL_VERSION, minor: FUSE_KERNEL_MINOR_VERSION, maxReadahead: 1 << 17, flags: 0xffffffff, flags2: 0 });
     this.dispatcher = new Dispatcher({
       fs,
-      instanceOf,
+      instanceOf: instanceRouting(fs),
       init: init.state,
       log: createLogger('warm-up'),
       write: (pieces) => {

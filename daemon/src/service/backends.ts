@@ -98,13 +98,12 @@ async function openRafsBackend(command: MountCommand, defaults: BackendDefaults)
   }
   if (defaults.warmUp) {
     const served = asMounted(rafs, command);
-    const instanceOf = (nodeid: number) => served.instanceOf(nodeid);
     // Before the mount appears, nothing is read ahead: those disk reads would only delay it.
     rafs.readAhead = false;
-    await warmUpRequests(served, undefined, instanceOf);
+    await warmUpRequests(served);
     rafs.readAhead = true;
     const inUse = defaults.mountInUse;
-    if (inUse) void warmUpInBackground(served, () => rafs.closed || inUse(), instanceOf);
+    if (inUse) void warmUpInBackground(served, () => rafs.closed || inUse());
   }
   return rafs;
 }
