@@ -227,8 +227,8 @@ export interface FileSystem {
   /**
    * Like readdirplusEntry(), but only when the backend can answer at once, with nothing to wait for (rafs: the
    * inode is decoded or its bytes are in memory; passthrough_fs: its lookup is a few synchronous syscalls anyway);
-   * else undefined, and nothing counted. A names-only READDIRPLUS sends what this gives for subdirectories, sparing
-   * a walk the LOOKUP of each directory it goes into.
+   * else undefined, and nothing counted. A names-only READDIRPLUS sends what this gives for subdirectories, and
+   * looks up the others once the listing is packed, sparing a walk the LOOKUP of each directory it goes into.
    */
   entryAtHand?(ctx: RequestContext, parent: number, e: DirEntry): Entry | undefined;
   releasedir?(ctx: RequestContext, nodeid: number, fh: number): R<void>;

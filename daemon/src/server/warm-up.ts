@@ -91,9 +91,10 @@ export function warmUpInBackground(fs: RoutedFileSystem, stopWhen: () => boolean
 /**
  * Walks like find: each directory listed names-only (no entry but subdirectories is looked up, so the listings
  * stay names-only: server/readdirplus-advisor.ts), read to its end, and entered through a LOOKUP; at most
- * `budget.left` directories. The second pass finds the subdirectories' inodes at hand, so their entries go into
- * the names-only listings (packNamesOnly's encoding, which the rounds below, whose lookups of files turn listings
- * into ones with attributes, hardly ever run: a fresh daemon's first find compiled it anew).
+ * `budget.left` directories. The first pass looks the subdirectories up after packing each listing (their inodes
+ * are not read yet), the second finds them at hand: both ways of packNamesOnly's encoding run, which the rounds
+ * below, whose lookups of files turn listings into ones with attributes, hardly ever run (a fresh daemon's first
+ * find compiled it anew).
  */
 async function walk(wire: WarmUpWire, nodeid: number, budget: { left: number }): Promise<void> {
   const listing = await wire.call(Opcode.READDIRPLUS, nodeid, readIn(4096));

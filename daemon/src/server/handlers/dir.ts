@@ -59,26 +59,42 @@ const DT_DIR = 4;
 
 /**
  * READDIRPLUS entries without attributes: the kernel instantiates nothing and counts no lookup. Subdirectories
- * are the exception when the filesystem has their entry at hand (FileSystem.entryAtHand): a walk goes into
- * every one of them, and the entry spares it a LOOKUP. `names` counts the non-directories sent, the
- * ReaddirplusAdvisor's unit.
+ * are the exception: a walk goes into every one of them, and their entry spares it a LOOKUP round trip each.
+ * Those the filesystem has at hand (FileSystem.entryAtHand) are encoded at once; the others (rafs: inodes not
+ * read yet) are looked up after the listing is packed and filled in, a subdirectory that went away meanwhile
+ * staying names-only. `names` counts the non-directories sent, the ReaddirplusAdvisor's unit.
  */
 function packNamesOnly(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number,
-): { data: Buffer; names: number } {
+): { data: Buffer | Promise<Buffer>; names: number } {
   const out = Buffer.alloc(fitting(entries, size, true).bytes); // zeroed: an entry_out left all zeros means nodeid 0
   let used = 0;
   let names = 0;
+  let missing: Array<{ at: number; e: DirEntry }> | undefined;
   for (const e of entries) {
     if (used >= out.length) break;
     if (e.type !== DT_DIR) names++;
     else if (fs.entryAtHand && !isDotOrDotDot(e.name)) {
       const entry = fs.entryAtHand(ctx, parent, e);
       if (entry) encodeEntryOut(out, used, entry);
+      else (missing ??= []).push({ at: used, e });
     }
     used += ENTRY_OUT_SIZE;
     used += encodeDirent(out, used, e.ino, e.nextOffset, e.type, e.name);
   }
-  return { data: out, names };
+  return { data: missing ? fillSubdirectories(fs, ctx, parent, out, missing) : out, names };
+}
+
+async function fillSubdirectories(fs: FileSystem, ctx: RequestContext, parent: number, out: Buffer,
+  missing: Array<{ at: number; e: DirEntry }>): Promise<Buffer> {
+  for (const { at, e } of missing) {
+    try {
+      const found = fs.readdirplusEntry ? fs.readdirplusEntry(ctx, parent, e) : fs.lookup(ctx, parent, e.name);
+      encodeEntryOut(out, at, found instanceof Promise ? await found : found);
+    } catch (err) {
+      if (errnoOf(err) === undefined) throw err; // gone since the listing was read: names only
+    }
+  }
+  return out;
 }
 
 async function packPlus(fs: FileSystem, ctx: RequestContext, parent: number, entries: DirEntry[], size: number) {
@@ -122,7 +138,8 @@ export function registerDirHandlers(t: HandlerTable): void {
       if (!s.readdirplus.withAttributes(dir, offset)) {
         const { data, names } = packNamesOnly(s.fs, req.ctx, dir, entries, size);
         s.readdirplus.sentNames(dir, names);
-        return req.replyData(data);
+        if (!(data instanceof Promise)) return req.replyData(data);
+        return settle(req, () => data, (filled) => req.replyData(filled));
       }
       settle(req, () => packPlus(s.fs, req.ctx, dir, entries, size), (data) => req.replyData(data));
     });
