@@ -21,7 +21,7 @@ import { makeTempDir } from './lib/mounts';
 import { comparisonTable, errorNotes } from './lib/report';
 import { runMatrix } from './lib/runner';
 import { canDropCaches } from './lib/timing';
-import { STANDARD_WORKLOAD_IDS, standardWorkloads } from './lib/workloads';
+import { runsNote, STANDARD_WORKLOAD_IDS, standardWorkloads, Workload } from './lib/workloads';
 import { DIST, kernelPeer, Peer, startBindfs, startFuseNative, startOurs } from './peers/passthrough-peers';
 
 interface BenchOptions {
@@ -113,7 +113,7 @@ async function run(opts: BenchOptions, cleanup: CleanupRegistry): Promise<void> 
   const results = await runMatrix(workloads, peers, { reps: opts.reps, warmup: true, dropCaches, progress: say });
   const names = peers.map((p) => p.name);
   const baselines = ['kernel', 'bindfs'].filter((b) => names.includes(b));
-  process.stdout.write(`\n${describeRun(opts, dataset, ours.detail, dropCaches)}\n\n`);
+  process.stdout.write(`\n${describeRun(opts, dataset, workloads, ours.detail, dropCaches)}\n\n`);
   process.stdout.write(`${comparisonTable(workloads, results, {
     targets: names, subject: 'ours', baselines, flagAgainst: names.includes('bindfs') ? 'bindfs' : undefined,
   })}\n`);
@@ -129,13 +129,13 @@ async function run(opts: BenchOptions, cleanup: CleanupRegistry): Promise<void> 
   }
 }
 
-function describeRun(opts: BenchOptions, dataset: Dataset, oursDetail: string, cold: boolean): string {
+function describeRun(opts: BenchOptions, dataset: Dataset, workloads: readonly Workload[], oursDetail: string, cold: boolean): string {
   const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
   return [
     `passthrough benchmark, ${new Date().toISOString()}, Linux ${kernel}, node ${process.version}, ${os.cpus().length} CPUs`,
     `dataset: ${dataset.smallFiles} files of 1-8 KiB in ${dataset.dirs} dirs + ${dataset.symlinks} symlinks + one `
       + `${dataset.bigFileBytes >> 20} MiB file (${dataset.entryCount} entries); fio ${opts.fioSeconds} s per run`,
-    `median of ${opts.reps} run(s) after one warm-up, ${cold ? 'page cache dropped before each run' : 'caches NOT dropped'}; ours = ${oursDetail}`,
+    `median of ${opts.reps} run(s)${runsNote(workloads)} after one warm-up, ${cold ? 'page cache dropped before each run' : 'caches NOT dropped'}; ours = ${oursDetail}`,
     `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine skews the figures)`,
   ].join('\n');
 }

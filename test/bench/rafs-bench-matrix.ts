@@ -1,7 +1,8 @@
 /**
  * The rafs benchmark's measuring loop and its table. Each (workload, peer) pair gets a fresh start of the peer
  * (empty daemon caches), a page-cache drop, one COLD run and one WARM run right after it; then the peer is
- * stopped. Repetitions interleave peers so machine drift spreads over all of them. The table has one row set per
+ * stopped (a workload with runsPerRep does that many times per repetition, peers in turn). Repetitions interleave
+ * peers so machine drift spreads over all of them. The table has one row set per
  * variant of ours, rows = workload x cold/warm, columns = each peer's median figure and ours' cost factors.
  */
 import { CleanupRegistry } from './lib/cleanup';
@@ -50,6 +51,30 @@ async function startWithRetry(peer: PeerSpec, cleanup: CleanupRegistry, progress
   }
 }
 
+/** One fresh start of `peer`: a cold run of `w`, a warm one, stop. Failures become the cells' errors. */
+async function coldThenWarm(w: Workload, peer: PeerSpec, results: MatrixResults, cleanup: CleanupRegistry,
+  opts: ColdWarmOptions): Promise<string> {
+  if (results.error(cellId(w, 'cold'), peer.name) !== undefined) return `${peer.name}=x/x`;
+  let mounted: MountedPeer | undefined;
+  let phase: Phase = 'cold';
+  try {
+    mounted = await startWithRetry(peer, cleanup, opts.progress);
+    for (phase of PHASES) {
+      if (phase === 'cold' && opts.dropCaches) dropCaches();
+      results.add(cellId(w, phase), peer.name, await measure(w, mounted.root, opts.timeoutMs));
+    }
+  } catch (err) {
+    const message = (err as Error).message;
+    for (const p of PHASES.slice(PHASES.indexOf(phase))) results.fail(cellId(w, p), peer.name, message);
+    opts.progress(`  ${w.id} ${phase} on ${peer.name} failed: ${message.split('\n')[0]}`);
+  } finally {
+    await mounted?.stop();
+  }
+  const cold = results.values(cellId(w, 'cold'), peer.name).at(-1);
+  const warm = results.values(cellId(w, 'warm'), peer.name).at(-1);
+  return `${peer.name}=${shortFigure(w, cold)}/${shortFigure(w, warm)}`;
+}
+
 export async function runColdWarm(
   workloads: readonly Workload[], peers: readonly PeerSpec[], cleanup: CleanupRegistry, opts: ColdWarmOptions,
 ): Promise<MatrixResults> {
@@ -57,29 +82,11 @@ export async function runColdWarm(
   for (let rep = 1; rep <= opts.reps; rep++) {
     opts.progress(`repetition ${rep}/${opts.reps}`);
     for (const w of workloads) {
-      const line: string[] = [];
-      for (const peer of peers) {
-        if (results.error(cellId(w, 'cold'), peer.name) !== undefined) continue;
-        let mounted: MountedPeer | undefined;
-        let phase: Phase = 'cold';
-        try {
-          mounted = await startWithRetry(peer, cleanup, opts.progress);
-          for (phase of PHASES) {
-            if (phase === 'cold' && opts.dropCaches) dropCaches();
-            results.add(cellId(w, phase), peer.name, await measure(w, mounted.root, opts.timeoutMs));
-          }
-        } catch (err) {
-          const message = (err as Error).message;
-          for (const p of PHASES.slice(PHASES.indexOf(phase))) results.fail(cellId(w, p), peer.name, message);
-          opts.progress(`  ${w.id} ${phase} on ${peer.name} failed: ${message.split('\n')[0]}`);
-        } finally {
-          await mounted?.stop();
-        }
-        const cold = results.values(cellId(w, 'cold'), peer.name).at(-1);
-        const warm = results.values(cellId(w, 'warm'), peer.name).at(-1);
-        line.push(`${peer.name}=${shortFigure(w, cold)}/${shortFigure(w, warm)}`);
+      for (let run = 0; run < (w.runsPerRep ?? 1); run++) {
+        const line: string[] = [];
+        for (const peer of peers) line.push(await coldThenWarm(w, peer, results, cleanup, opts));
+        opts.progress(`  ${w.id.padEnd(6)} cold/warm ${line.join(' ')}`);
       }
-      opts.progress(`  ${w.id.padEnd(6)} cold/warm ${line.join(' ')}`);
     }
   }
   return results;

@@ -15,7 +15,7 @@ import { CleanupRegistry } from './lib/cleanup';
 import { generateDataset } from './lib/dataset';
 import { makeTempDir } from './lib/mounts';
 import { canDropCaches } from './lib/timing';
-import { standardWorkloads, Workload } from './lib/workloads';
+import { runsNote, standardWorkloads, Workload } from './lib/workloads';
 import { buildBenchImages } from './rafs-bench-images';
 import { cellId, errorLines, factorOf, PHASES, rafsTable, runColdWarm } from './rafs-bench-matrix';
 import {
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
 
     const out: string[] = [
       `rafs benchmark: ${dataset.smallFiles} small files (${(dataset.smallBytes / (1 << 20)).toFixed(1)} MiB) in ${dataset.entryCount} entries,` +
-        ` big file ${dataset.bigFileBytes >> 20} MiB, fio ${size.fioSeconds} s, median of ${opts.reps} rep(s); cold = fresh mount + drop_caches,` +
+        ` big file ${dataset.bigFileBytes >> 20} MiB, fio ${size.fioSeconds} s, median of ${opts.reps} rep(s)${runsNote(workloads)}; cold = fresh mount + drop_caches,` +
         ' warm = the same run again at once. Factors: ours cost / peer cost (time ratio, inverse IOPS ratio); >1.00x = ours slower.',
       ...peers.filter((p) => !p.ours).map((p) => `  ${p.name}: ${p.detail}`),
       ...choices.map((c) => `  ${c}`),

@@ -1,6 +1,7 @@
 /**
  * Runs every workload on every target, N times, interleaved (rep 1 of each workload on each target, then rep
- * 2...) so drift on the machine spreads over all targets alike. Caches are dropped before each cold run. A
+ * 2...) so drift on the machine spreads over all targets alike; a workload with runsPerRep runs that many times
+ * per repetition, each run on every target in turn. Caches are dropped before each cold run. A
  * failing run is recorded as that cell's error and the matrix goes on. Returns raw samples; no formatting.
  */
 import { dropCaches, median, timeShell } from './timing';
@@ -96,7 +97,7 @@ export async function runMatrix(workloads: readonly Workload[], targets: readonl
   for (let rep = 1; rep <= opts.reps; rep++) {
     opts.progress?.(`repetition ${rep}/${opts.reps}`);
     for (const w of workloads) {
-      for (const t of targets) await attempt(w, t, true);
+      for (let run = 0; run < (w.runsPerRep ?? 1); run++) for (const t of targets) await attempt(w, t, true);
       const cells = targets.map((t) => `${t.name}=${results.values(w.id, t.name).at(-1)?.toFixed(0) ?? 'x'}`);
       opts.progress?.(`  ${w.id.padEnd(6)} ${cells.join(' ')}${w.metric === 'time' ? ' (ms)' : ' (IOPS)'}`);
     }
