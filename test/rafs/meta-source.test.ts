@@ -7,6 +7,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FileMetaSource, META_CACHE_BLOCK } from '../../daemon/src/rafs/meta/source';
+import { native } from '../../daemon/src/native';
 import { tempDir } from './helpers/system';
 
 const KiB = 1024;
@@ -64,4 +65,21 @@ test('prefetch() fills the missing blocks of a range around those already cached
   t.is(source.peek(9 * META_CACHE_BLOCK, 16), undefined, 'nor after it');
   await source.prefetch(39 * META_CACHE_BLOCK, 10 * META_CACHE_BLOCK);
   t.deepEqual(source.peek(40 * META_CACHE_BLOCK, 100), data.subarray(40 * META_CACHE_BLOCK), 'the short last block');
+});
+
+test.serial('a read of a block being read ahead waits for that read instead of reading the block itself', async (t) => {
+  const { file: boot, data } = file(t, 8 * META_CACHE_BLOCK);
+  const source = await FileMetaSource.open(boot, 512 * KiB);
+  t.teardown(() => source.close());
+  const syncRead = native.pread; // serial: the other tests' reads would count too
+  let syncReads = 0;
+  native.pread = (...args: Parameters<typeof syncRead>) => { syncReads++; return syncRead(...args); };
+  t.teardown(() => { native.pread = syncRead; });
+  const ahead = source.prefetch(0, 4 * META_CACHE_BLOCK);
+  const at = META_CACHE_BLOCK + 5;
+  t.deepEqual(await source.read(at, 8, 'test'), data.subarray(at, at + 8));
+  await ahead;
+  t.is(syncReads, 0);
+  t.deepEqual(await source.read(6 * META_CACHE_BLOCK, 8, 'test'), data.subarray(6 * META_CACHE_BLOCK, 6 * META_CACHE_BLOCK + 8));
+  t.is(syncReads, 1, 'a block nobody reads ahead is read at once');
 });

@@ -179,6 +179,9 @@ export class FileMetaSource implements MetaSource {
   private block(index: number): Promise<Buffer> {
     const hit = this.blocks.get(index);
     if (hit) return Promise.resolve(hit);
+    // Being read ahead: wait for that read rather than block the event loop on the same pages.
+    const ahead = this.prefetching.get(index);
+    if (ahead) return ahead.then(() => this.blocks.get(index) ?? this.block(index));
     let p = this.pending.get(index);
     if (!p) {
       const start = index * CACHE_BLOCK;
