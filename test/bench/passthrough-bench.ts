@@ -135,7 +135,7 @@ function describeRun(opts: BenchOptions, dataset: Dataset, workloads: readonly W
     `passthrough benchmark, ${new Date().toISOString()}, Linux ${kernel}, node ${process.version}, ${os.cpus().length} CPUs`,
     `dataset: ${dataset.smallFiles} files of 1-8 KiB in ${dataset.dirs} dirs + ${dataset.symlinks} symlinks + one `
       + `${dataset.bigFileBytes >> 20} MiB file (${dataset.entryCount} entries); fio ${opts.fioSeconds} s per run`,
-    `median of ${opts.reps} run(s)${runsNote(workloads)} after one warm-up, ${cold ? 'page cache dropped before each run' : 'caches NOT dropped'}; ours = ${oursDetail}`,
+    `median of ${opts.reps} run(s)${runsNote(workloads)} after one warm-up, ${cold ? 'source read through (host caches warm alike), then page cache dropped before each run' : 'caches NOT dropped'}; ours = ${oursDetail}`,
     `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine skews the figures)`,
   ].join('\n');
 }

@@ -2,14 +2,15 @@
  * The rafs benchmark's measuring loop and its table. Each (workload, peer) pair gets a fresh start of the peer
  * (empty daemon caches), a page-cache drop, one COLD run and one WARM run right after it; then the peer is
  * stopped (a workload with runsPerRep does that many times per repetition, peers in turn). Repetitions interleave
- * peers so machine drift spreads over all of them. The table has one row set per
+ * peers so machine drift spreads over all of them, and the peers' order rotates from one run to the next, so that
+ * none is always the first to read after a cache drop (see lib/runner.ts). The table has one row set per
  * variant of ours, rows = workload x cold/warm, columns = each peer's median figure and ours' cost factors.
  */
 import { CleanupRegistry } from './lib/cleanup';
 import { costFactor } from './lib/report';
-import { MatrixResults } from './lib/runner';
+import { MatrixResults, rotated } from './lib/runner';
 import { Column, formatDuration, formatFactor, formatRate, formatTable } from './lib/table';
-import { dropCaches, timeShell } from './lib/timing';
+import { dropCaches, primeHostCache, timeShell } from './lib/timing';
 import { Workload } from './lib/workloads';
 import { MountedPeer, PeerSpec } from './rafs-bench-peers';
 
@@ -60,7 +61,10 @@ async function coldThenWarm(w: Workload, peer: PeerSpec, results: MatrixResults,
   try {
     mounted = await startWithRetry(peer, cleanup, opts.progress);
     for (phase of PHASES) {
-      if (phase === 'cold' && opts.dropCaches) dropCaches();
+      if (phase === 'cold' && opts.dropCaches) {
+        primeHostCache(peer.hostFiles);
+        dropCaches();
+      }
       results.add(cellId(w, phase), peer.name, await measure(w, mounted.root, opts.timeoutMs));
     }
   } catch (err) {
@@ -79,12 +83,13 @@ export async function runColdWarm(
   workloads: readonly Workload[], peers: readonly PeerSpec[], cleanup: CleanupRegistry, opts: ColdWarmOptions,
 ): Promise<MatrixResults> {
   const results = new MatrixResults();
+  let turn = 0;
   for (let rep = 1; rep <= opts.reps; rep++) {
     opts.progress(`repetition ${rep}/${opts.reps}`);
     for (const w of workloads) {
       for (let run = 0; run < (w.runsPerRep ?? 1); run++) {
         const line: string[] = [];
-        for (const peer of peers) line.push(await coldThenWarm(w, peer, results, cleanup, opts));
+        for (const peer of rotated(peers, turn++)) line.push(await coldThenWarm(w, peer, results, cleanup, opts));
         opts.progress(`  ${w.id.padEnd(6)} cold/warm ${line.join(' ')}`);
       }
     }

@@ -36,6 +36,8 @@ export interface PeerSpec {
   detail: string;
   /** True for our daemon (the subject of the comparison). */
   ours: boolean;
+  /** The image files it serves from, read through before each cold run (lib/timing.ts primeHostCache). */
+  hostFiles: readonly string[];
   start(cleanup: CleanupRegistry, opts?: StartOptions): Promise<MountedPeer>;
 }
 
@@ -48,7 +50,7 @@ function must(command: string, args: string[]): string {
 /** The kernel's erofs on an explicit read-only loop device, so the device is detached even if umount is lazy. */
 export function kernelErofsPeer(image: string): PeerSpec {
   return {
-    name: 'kernel', detail: 'mount -t erofs -o ro (loop device) of the plain mkfs.erofs image', ours: false,
+    name: 'kernel', detail: 'mount -t erofs -o ro (loop device) of the plain mkfs.erofs image', ours: false, hostFiles: [image],
     start: async (cleanup) => {
       const mountpoint = makeMountpoint(cleanup, 'rafs-bench-kernel');
       const loop = must('losetup', ['--find', '--show', '--read-only', image]);
@@ -65,7 +67,7 @@ export function kernelErofsPeer(image: string): PeerSpec {
 
 export function squashfusePeer(image: string): PeerSpec {
   return {
-    name: 'squashfuse', detail: 'squashfuse -f (libfuse 3, multi-threaded) of the mksquashfs image', ours: false,
+    name: 'squashfuse', detail: 'squashfuse -f (libfuse 3, multi-threaded) of the mksquashfs image', ours: false, hostFiles: [image],
     start: async (cleanup) => {
       const mountpoint = makeMountpoint(cleanup, 'rafs-bench-sqfs');
       const server = await startFuseServer({ name: 'squashfuse', command: 'squashfuse', args: ['-f', image, mountpoint], mountpoint }, cleanup);
@@ -78,11 +80,13 @@ export function squashfusePeer(image: string): PeerSpec {
 export interface OursImageArgs {
   nydusd: string[];
   serveChild: string[];
+  /** The image's files: bootstrap and blobs. */
+  files: string[];
 }
 
 export function oursArgsForErofs(bootstrap: string, blob?: string): OursImageArgs {
   const args = ['--bootstrap', bootstrap, ...(blob ? ['--blob', blob] : [])];
-  return { nydusd: args, serveChild: args };
+  return { nydusd: args, serveChild: args, files: [bootstrap, ...(blob ? [blob] : [])] };
 }
 
 export function oursArgsForNydus(bootstrap: string, blobDir: string): OursImageArgs {
@@ -90,6 +94,7 @@ export function oursArgsForNydus(bootstrap: string, blobDir: string): OursImageA
   return {
     nydusd: ['--bootstrap', bootstrap, '--localfs-dir', blobDir],
     serveChild: ['--bootstrap', bootstrap, ...blobs.flatMap((b) => ['--blob', b])],
+    files: [bootstrap, blobDir],
   };
 }
 
@@ -100,7 +105,7 @@ export function oursArgsForNydus(bootstrap: string, blobDir: string): OursImageA
 export function oursPeer(name: string, image: string, imageArgs: OursImageArgs, onChoice: (m: string) => void): PeerSpec {
   let chosen: 'nydusd' | 'serve-child' | undefined;
   const spec: PeerSpec = {
-    name, detail: `ours over ${image}`, ours: true,
+    name, detail: `ours over ${image}`, ours: true, hostFiles: imageArgs.files,
     start: async (cleanup, opts = {}) => {
       const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
       const candidates = [

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
 
     const out: string[] = [
       `rafs benchmark: ${dataset.smallFiles} small files (${(dataset.smallBytes / (1 << 20)).toFixed(1)} MiB) in ${dataset.entryCount} entries,` +
-        ` big file ${dataset.bigFileBytes >> 20} MiB, fio ${size.fioSeconds} s, median of ${opts.reps} rep(s)${runsNote(workloads)}; cold = fresh mount + drop_caches,` +
+        ` big file ${dataset.bigFileBytes >> 20} MiB, fio ${size.fioSeconds} s, median of ${opts.reps} rep(s)${runsNote(workloads)}; cold = fresh mount, its image files read through (host caches warm alike), drop_caches,` +
         ' warm = the same run again at once. Factors: ours cost / peer cost (time ratio, inverse IOPS ratio); >1.00x = ours slower.',
       ...peers.filter((p) => !p.ours).map((p) => `  ${p.name}: ${p.detail}`),
       ...choices.map((c) => `  ${c}`),

@@ -7,7 +7,7 @@ import { CleanupRegistry } from './cleanup';
 import { summarizeCpuProfile, listCpuProfiles } from './cpu-profile';
 import { generateDataset } from './dataset';
 import { comparisonTable, costFactor } from './report';
-import { MatrixResults, runOnce } from './runner';
+import { MatrixResults, rotated, runMatrix, runOnce } from './runner';
 import { formatTable } from './table';
 import { median, timeShell } from './timing';
 import { fioReadIops, standardWorkloads, STANDARD_WORKLOAD_IDS, Workload } from './workloads';
@@ -30,6 +30,25 @@ test('median() takes the middle value, or the mean of the two middle ones, and r
   t.is(median([5, 1, 3]), 3);
   t.is(median([4, 1, 3, 2]), 2.5);
   t.throws(() => median([]), { message: /no values/ });
+});
+
+test('rotated() starts from the turn\'s item and wraps around', (t) => {
+  t.deepEqual(rotated(['a', 'b', 'c'], 0), ['a', 'b', 'c']);
+  t.deepEqual(rotated(['a', 'b', 'c'], 4), ['b', 'c', 'a']);
+  t.deepEqual(rotated([], 3), []);
+});
+
+test('runMatrix() runs a workload runsPerRep times per repetition, each run starting from the next target', async (t) => {
+  const order: string[] = [];
+  const workload: Workload = {
+    id: 'w', label: 'w', metric: 'time', cold: false, runsPerRep: 2,
+    command: (root) => { order.push(root); return 'true'; },
+    evaluate: () => undefined,
+  };
+  const targets = ['a', 'b', 'c'].map((name) => ({ name, root: name }));
+  const results = await runMatrix([workload], targets, { reps: 2, dropCaches: false });
+  t.is(order.join(''), 'abcbcacababc');
+  t.is(results.values('w', 'a').length, 4);
 });
 
 test('costFactor() is above 1 whenever the subject is slower, for times and for rates', (t) => {

@@ -1,15 +1,19 @@
 /**
  * Runs every workload on every target, N times, interleaved (rep 1 of each workload on each target, then rep
  * 2...) so drift on the machine spreads over all targets alike; a workload with runsPerRep runs that many times
- * per repetition, each run on every target in turn. Caches are dropped before each cold run. A
+ * per repetition, each run on every target in turn. The order of the targets rotates from one run to the next:
+ * the first reader after a cache drop is the one that finds the VM host's cache cold too (a cold dd of the same
+ * file took 100 to 420 ms through the same kernel path), and a fixed order gave that to the same target every time. Caches are dropped before each cold run. A
  * failing run is recorded as that cell's error and the matrix goes on. Returns raw samples; no formatting.
  */
-import { dropCaches, median, timeShell } from './timing';
+import { dropCaches, median, primeHostCache, timeShell } from './timing';
 import { Workload } from './workloads';
 
 export interface Target {
   name: string;
   root: string;
+  /** What the target serves from on the host, read through before each cold run (primeHostCache). */
+  hostFiles?: readonly string[];
   /** For a server process: why it is gone (undefined while it runs), and its recent output. */
   exitStatus?(): string | undefined;
   output?(): string;
@@ -67,9 +71,18 @@ export class MatrixResults {
   }
 }
 
+/** `items` starting from the one at `turn` (modulo their count), then the rest in order, wrapping around. */
+export function rotated<T>(items: readonly T[], turn: number): T[] {
+  const k = items.length === 0 ? 0 : turn % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
 /** Runs one workload once on one target and returns its figure. */
 export async function runOnce(workload: Workload, target: Target, opts: Pick<MatrixOptions, 'dropCaches' | 'timeoutMs'>): Promise<number> {
-  if (workload.cold && opts.dropCaches) dropCaches();
+  if (workload.cold && opts.dropCaches) {
+    primeHostCache(target.hostFiles ?? []);
+    dropCaches();
+  }
   const run = await timeShell(workload.command(target.root), { timeoutMs: opts.timeoutMs });
   const figure = workload.evaluate(run.stdout);
   return workload.metric === 'time' ? run.ms : figure!;
@@ -94,10 +107,11 @@ export async function runMatrix(workloads: readonly Workload[], targets: readonl
     opts.progress?.('warm-up: one untimed run of each workload on each target');
     for (const w of workloads) for (const t of targets) await attempt(w, t, false);
   }
+  let turn = 0;
   for (let rep = 1; rep <= opts.reps; rep++) {
     opts.progress?.(`repetition ${rep}/${opts.reps}`);
     for (const w of workloads) {
-      for (let run = 0; run < (w.runsPerRep ?? 1); run++) for (const t of targets) await attempt(w, t, true);
+      for (let run = 0; run < (w.runsPerRep ?? 1); run++) for (const t of rotated(targets, turn++)) await attempt(w, t, true);
       const cells = targets.map((t) => `${t.name}=${results.values(w.id, t.name).at(-1)?.toFixed(0) ?? 'x'}`);
       opts.progress?.(`  ${w.id.padEnd(6)} ${cells.join(' ')}${w.metric === 'time' ? ' (ms)' : ' (IOPS)'}`);
     }

@@ -16,14 +16,17 @@ export interface Peer {
   /** Where the dataset appears. */
   root: string;
   pid?: number;
+  /** The source directory, read through before each cold run (lib/timing.ts primeHostCache). */
+  hostFiles: readonly string[];
   exitStatus?(): string | undefined;
   output?(): string;
   stop(): Promise<void>;
 }
 
-function serverPeer(name: string, detail: string, server: RunningServer): Peer {
+function serverPeer(name: string, detail: string, server: RunningServer, source: string): Peer {
   return {
-    name, detail, root: server.mountpoint, pid: server.pid, exitStatus: server.exitStatus, output: server.output, stop: server.stop,
+    name, detail, root: server.mountpoint, pid: server.pid, hostFiles: [source], exitStatus: server.exitStatus, output: server.output,
+    stop: server.stop,
   };
 }
 
@@ -34,14 +37,14 @@ export const SERVE_CHILD = path.join(DIST, 'test/helpers/serve-child.js');
 const FUSE_NATIVE_PEER = path.join(__dirname, 'fuse-native-passthrough.js');
 
 export function kernelPeer(source: string): Peer {
-  return { name: 'kernel', detail: 'the directory itself', root: source, stop: async () => undefined };
+  return { name: 'kernel', detail: 'the directory itself', root: source, hostFiles: [source], stop: async () => undefined };
 }
 
 export async function startBindfs(source: string, cleanup: CleanupRegistry): Promise<Peer> {
   const mountpoint = makeMountpoint(cleanup, 'bench-bindfs');
   // -f keeps bindfs in the foreground, so we hold its pid and can SIGTERM it.
   const server = await startFuseServer({ name: 'bindfs', command: 'bindfs', args: ['-f', source, mountpoint], mountpoint }, cleanup);
-  return serverPeer('bindfs', 'bindfs -f SRC MNT', server);
+  return serverPeer('bindfs', 'bindfs -f SRC MNT', server, source);
 }
 
 export async function startFuseNative(source: string, cleanup: CleanupRegistry): Promise<Peer> {
@@ -49,7 +52,7 @@ export async function startFuseNative(source: string, cleanup: CleanupRegistry):
   const server = await startFuseServer({
     name: 'fuse-native', command: process.execPath, args: [FUSE_NATIVE_PEER, source, mountpoint], mountpoint,
   }, cleanup);
-  return serverPeer('fuse-native', 'fuse-native 2.2.6 read-only passthrough', server);
+  return serverPeer('fuse-native', 'fuse-native 2.2.6 read-only passthrough', server, source);
 }
 
 export interface OursOptions {
@@ -79,7 +82,7 @@ export async function startOurs(source: string, cleanup: CleanupRegistry, opts: 
         args: [...nodeArgs, c.script, '--mountpoint', mountpoint, '--shared-dir', source, ...c.extra],
       }, cleanup);
       if (failures.length > 0) opts.warn?.(`using ${c.detail}: ${failures.join('; ')}`);
-      return serverPeer('ours', c.detail, server);
+      return serverPeer('ours', c.detail, server, source);
     } catch (err) {
       failures.push((err as Error).message.split('\n').slice(0, 3).join(' '));
     }
