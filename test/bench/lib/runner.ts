@@ -1,10 +1,10 @@
 /**
  * Runs every workload on every target, N times, interleaved (rep 1 of each workload on each target, then rep
  * 2...) so drift on the machine spreads over all targets alike; a workload with runsPerRep runs that many times
- * per repetition, each run on every target in turn. The order of the targets rotates from one run to the next:
- * the first reader after a cache drop is the one that finds the VM host's cache cold too (a cold dd of the same
- * file took 100 to 420 ms through the same kernel path), and a fixed order gave that to the same target every time. Caches are dropped before each cold run. A
- * failing run is recorded as that cell's error and the matrix goes on. Returns raw samples; no formatting.
+ * per repetition, each run on every target in turn. The order of the targets rotates from one run to the next,
+ * so that no target is always the first to read after what the previous workload left behind. Before each cold
+ * run the target's host files are read through (timing.ts primeHostCache), then caches are dropped. A failing
+ * run is recorded as that cell's error and the matrix goes on. Returns raw samples; no formatting.
  */
 import { dropCaches, median, primeHostCache, timeShell } from './timing';
 import { Workload } from './workloads';
