@@ -10,7 +10,7 @@ import { CleanupRegistry } from './lib/cleanup';
 import { costFactor } from './lib/report';
 import { MatrixResults, rotated } from './lib/runner';
 import { Column, formatDuration, formatFactor, formatRate, formatTable } from './lib/table';
-import { dropCaches, primeHostCache, timeShell } from './lib/timing';
+import { dropCachesAfterReading, timeShell } from './lib/timing';
 import { Workload } from './lib/workloads';
 import { MountedPeer, PeerSpec } from './rafs-bench-peers';
 
@@ -61,10 +61,7 @@ async function coldThenWarm(w: Workload, peer: PeerSpec, results: MatrixResults,
   try {
     mounted = await startWithRetry(peer, cleanup, opts.progress);
     for (phase of PHASES) {
-      if (phase === 'cold' && opts.dropCaches) {
-        primeHostCache(peer.hostFiles);
-        dropCaches();
-      }
+      if (phase === 'cold' && opts.dropCaches) dropCachesAfterReading(peer.hostFiles);
       results.add(cellId(w, phase), peer.name, await measure(w, mounted.root, opts.timeoutMs));
     }
   } catch (err) {

@@ -36,7 +36,7 @@ export interface PeerSpec {
   detail: string;
   /** True for our daemon (the subject of the comparison). */
   ours: boolean;
-  /** The image files it serves from, read through before each cold run (lib/timing.ts primeHostCache). */
+  /** The image files it serves from, read through before each cold run (lib/timing.ts dropCachesAfterReading). */
   hostFiles: readonly string[];
   start(cleanup: CleanupRegistry, opts?: StartOptions): Promise<MountedPeer>;
 }

@@ -3,16 +3,16 @@
  * 2...) so drift on the machine spreads over all targets alike; a workload with runsPerRep runs that many times
  * per repetition, each run on every target in turn. The order of the targets rotates from one run to the next,
  * so that no target is always the first to read after what the previous workload left behind. Before each cold
- * run the target's host files are read through (timing.ts primeHostCache), then caches are dropped. A failing
- * run is recorded as that cell's error and the matrix goes on. Returns raw samples; no formatting.
+ * run the target's host files are read through, then caches are dropped (timing.ts dropCachesAfterReading). A
+ * failing run is recorded as that cell's error and the matrix goes on. Returns raw samples; no formatting.
  */
-import { dropCaches, median, primeHostCache, timeShell } from './timing';
+import { dropCachesAfterReading, median, timeShell } from './timing';
 import { Workload } from './workloads';
 
 export interface Target {
   name: string;
   root: string;
-  /** What the target serves from on the host, read through before each cold run (primeHostCache). */
+  /** What the target serves from on the host, read through before each cold run (timing.ts dropCachesAfterReading). */
   hostFiles?: readonly string[];
   /** For a server process: why it is gone (undefined while it runs), and its recent output. */
   exitStatus?(): string | undefined;
@@ -79,10 +79,7 @@ export function rotated<T>(items: readonly T[], turn: number): T[] {
 
 /** Runs one workload once on one target and returns its figure. */
 export async function runOnce(workload: Workload, target: Target, opts: Pick<MatrixOptions, 'dropCaches' | 'timeoutMs'>): Promise<number> {
-  if (workload.cold && opts.dropCaches) {
-    primeHostCache(target.hostFiles ?? []);
-    dropCaches();
-  }
+  if (workload.cold && opts.dropCaches) dropCachesAfterReading(target.hostFiles ?? []);
   const run = await timeShell(workload.command(target.root), { timeoutMs: opts.timeoutMs });
   const figure = workload.evaluate(run.stdout);
   return workload.metric === 'time' ? run.ms : figure!;

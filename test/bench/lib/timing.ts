@@ -45,15 +45,17 @@ export function dropCaches(): void {
 }
 
 /**
- * Reads `paths` (files, and every file under directories) through the kernel, so that the VM host's caches hold
- * them before the guest's page cache is dropped for a cold run. Without it, a cold run's figure depended on what
- * ran before: a cold dd of a 256 MiB file took 106-113 ms, but 258-284 ms right after fio's O_DIRECT random reads
- * of it, through the kernel alone; read through first, 107-112 ms. So every peer's cold run starts alike: host
- * caches warm, the guest's cold.
+ * Starts a cold run: reads `hostFiles` (files, and every file under directories) through the kernel, so that the
+ * VM host's caches hold them, then drops the guest's caches. Without the read, a cold run's figure depended on
+ * what ran before: a cold dd of a 256 MiB file took 106-113 ms, but 258-284 ms right after fio's O_DIRECT random
+ * reads of it, through the kernel alone; read through first, 107-112 ms. So every peer's cold run starts alike:
+ * host caches warm, the guest's cold.
  */
-export function primeHostCache(paths: readonly string[]): void {
-  if (paths.length === 0) return;
-  spawnSync('bash', ['-c', 'find "$@" -type f -print0 | xargs -0r cat > /dev/null', 'prime', ...paths], { stdio: 'ignore', timeout: 300_000 });
+export function dropCachesAfterReading(hostFiles: readonly string[]): void {
+  if (hostFiles.length > 0) {
+    spawnSync('bash', ['-c', 'find "$@" -type f -print0 | xargs -0r cat > /dev/null', 'prime', ...hostFiles], { stdio: 'ignore', timeout: 300_000 });
+  }
+  dropCaches();
 }
 
 /** True when this process may drop caches (root, /proc writable). */

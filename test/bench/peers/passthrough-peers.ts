@@ -16,7 +16,7 @@ export interface Peer {
   /** Where the dataset appears. */
   root: string;
   pid?: number;
-  /** The source directory, read through before each cold run (lib/timing.ts primeHostCache). */
+  /** The source directory, read through before each cold run (lib/timing.ts dropCachesAfterReading). */
   hostFiles: readonly string[];
   exitStatus?(): string | undefined;
   output?(): string;
