@@ -89,3 +89,28 @@ test('right after a find, an lstat walk of the same tree switches to attributes 
   t.true(withAttributes.length >= 32, `only ${withAttributes.length} of 40 directories had attributes`);
   t.deepEqual(withAttributes, withAttributes.length ? Array.from({ length: withAttributes.length }, (_, i) => 41 - withAttributes.length + i) : []);
 });
+
+test('wouldSendAttributes() foretells withAttributes() without recording anything, through every kind of decision', (t) => {
+  let now = 0;
+  const a = new ReaddirplusAdvisor((n) => n, 8192, () => now);
+  /** Asks twice (nothing recorded in between), then decides for real. */
+  const check = (dir: number, offset: number, names: number): boolean => {
+    const foretold = a.wouldSendAttributes(dir, offset);
+    t.is(a.wouldSendAttributes(dir, offset), foretold);
+    const decided = a.withAttributes(dir, offset);
+    t.is(decided, foretold, `dir ${dir} at ${offset}, time ${now}`);
+    if (!decided) a.sentNames(dir, names);
+    return decided;
+  };
+  t.false(check(1, 0, 10), 'never listed');
+  for (let i = 0; i < 10; i++) a.lookedUp(1);
+  t.true(check(1, 0, 10), 'its own evidence');
+  t.true(check(1, 4096, 10), 'a later page follows the first');
+  const seen = Array.from({ length: 17 }, () => check(1, 0, 10));
+  t.false(seen[16], 'the probe');
+  for (let i = 0; i < 10; i++) a.lookedUp(1);
+  check(2, 0, 10); // a directory without evidence of its own follows the walk
+  now += 60_000;
+  t.false(check(2, 0, 10), 'evidence expires');
+  t.false(check(3, 0, 10));
+});

@@ -20,17 +20,27 @@ function file(t: { teardown(fn: () => void): void }, bytes: number): { file: str
   return { file: path.join(dir, 'boot'), data };
 }
 
-test('preload() reads a small bootstrap whole: then peek() has every byte without reading', async (t) => {
+test.serial('preload() reads a small bootstrap whole: then peek() has every byte without reading', async (t) => {
   const { file: boot, data } = file(t, 200 * KiB);
   const source = await FileMetaSource.open(boot, 512 * KiB); // half is 256 KiB
   t.teardown(() => source.close());
   t.is(source.peek(0, 16), undefined, 'nothing in memory before');
+  t.is(source.inMemory(), undefined);
   await source.preload();
-  for (const [offset, length] of [[0, 16], [100 * KiB, 4 * KiB], [200 * KiB - 10, 10]]) {
+  for (const [offset, length] of [[0, 16], [100 * KiB, 4 * KiB], [200 * KiB - 10, 10], [META_CACHE_BLOCK - 8, 16]]) {
     t.deepEqual(source.peek(offset, length), data.subarray(offset, offset + length), `${offset}+${length}`);
   }
-  t.is(source.peek(META_CACHE_BLOCK - 8, 16), undefined, 'a range across two cache blocks is not peeked');
-  t.is(source.peek(200 * KiB - 10, 11), undefined, 'nor one past the end');
+  t.is(source.peek(200 * KiB - 10, 11), undefined, 'nothing past the end');
+  t.deepEqual(source.inMemory(), data, 'one buffer holds it all (native listings read it)');
+  const preads = native.pread;
+  let count = 0;
+  native.pread = (...args: Parameters<typeof preads>) => { count++; return preads(...args); }; // serial: others' reads would count
+  try {
+    t.deepEqual(await source.read(150 * KiB, 8 * KiB, 'test'), data.subarray(150 * KiB, 158 * KiB));
+  } finally {
+    native.pread = preads;
+  }
+  t.is(count, 0, 'reads are answered from memory');
 });
 
 test('preload() leaves a bootstrap larger than half the cache alone; read() still fills the cache', async (t) => {
@@ -39,6 +49,7 @@ test('preload() leaves a bootstrap larger than half the cache alone; read() stil
   t.teardown(() => source.close());
   await source.preload();
   t.is(source.peek(0, 16), undefined);
+  t.is(source.inMemory(), undefined);
   t.deepEqual(await source.read(70 * KiB, 16, 'test'), data.subarray(70 * KiB, 70 * KiB + 16));
   t.deepEqual(source.peek(70 * KiB, 16), data.subarray(70 * KiB, 70 * KiB + 16));
 });

@@ -5,7 +5,8 @@
  * - unix_socket.c: Unix sockets with SCM_RIGHTS descriptor passing and SO_PEERCRED, for the supervisor;
  * - codecs.c: zstd and lz4 block compression from the system libraries, for RAFS blobs;
  * - read_threads.c: threads that answer FUSE READs of files the daemon serves itself, off the main thread;
- * - dir_warm.c: directories read ahead on the libuv threadpool, for passthrough_fs listings.
+ * - dir_warm.c: directories read ahead on the libuv threadpool, for passthrough_fs listings;
+ * - erofs_listing.c: EROFS directory blocks packed into FUSE listing replies, for rafs.
  * Only daemon/src/native/index.ts loads this module. */
 #include "common.h"
 
@@ -16,6 +17,7 @@ static napi_value init(napi_env env, napi_value exports) {
   register_codecs(env, exports);
   register_read_threads(env, exports);
   register_dir_warm(env, exports);
+  register_erofs_listing(env, exports);
   return exports;
 }
 

@@ -14,6 +14,8 @@
  *   entry it actually sends, so a backend's readdir never counts anything itself.
  */
 
+import type { NativeListings } from './native-listings';
+
 export const FUSE_ROOT_ID = 1;
 
 /** "." or "..": names every directory lists and no filesystem stores. */
@@ -224,6 +226,11 @@ export interface FileSystem {
    * backend that can build it from `e.handle` without searching the directory again implements this.
    */
   readdirplusEntry?(ctx: RequestContext, parent: number, e: DirEntry): R<Entry>;
+  /**
+   * The in-memory image that READDIR and names-only READDIRPLUS of directory `nodeid` may be answered from
+   * natively, before any handler runs (fs/native-listings.ts); undefined: they go to the handlers.
+   */
+  nativeListings?(nodeid: number): NativeListings | undefined;
   /**
    * Like readdirplusEntry(), but only when the backend can answer at once, with nothing to wait for (rafs: the
    * inode is decoded or its bytes are in memory; passthrough_fs: its lookup is a few synchronous syscalls anyway);

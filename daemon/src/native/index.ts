@@ -115,6 +115,15 @@ export interface NativeAddon {
    */
   warmDirectory(parentFd: number, name: Name, levels: number, cb: (result: number) => void): number;
 
+  /**
+   * The complete reply to a READDIR, or a names-only READDIRPLUS (`plus`), `msg`, from the metadata image `image`
+   * held in memory and described by `conf` (fs/native-listings.ts), written into `out`: its length, or 0 when the
+   * request is left to the handlers. result[0] receives the entries sent that are not directories. See
+   * daemon/native/src/erofs_listing.c.
+   */
+  packErofsListingReply(msg: Uint8Array, image: Uint8Array, conf: Float64Array, plus: boolean, maxWrite: number,
+    out: Uint8Array, result: Float64Array): number;
+
   zstdDecompress(src: Uint8Array, dst: Uint8Array): number;
   zstdCompress(src: Uint8Array, level: number): Buffer;
   lz4Decompress(src: Uint8Array, dst: Uint8Array): number;

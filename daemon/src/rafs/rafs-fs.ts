@@ -9,6 +9,7 @@ import {
   AttrReply, DirEntry, Entry, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_NOFLUSH, FileSystem, OpenReply, RequestContext, Statfs,
   isDotOrDotDot,
 } from '../fs/filesystem';
+import { listingConf, NativeListings } from '../fs/native-listings';
 import { EROFS_FT_DIR, Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './layout';
 import { RafsMetadata } from './meta/metadata';
 import { assertDir, endCookie, isDirectory, listFrom, lookupName, readAheadDirectories } from './meta/directory';
@@ -38,6 +39,7 @@ export class RafsFs implements FileSystem {
   private closing?: Promise<void>;
   /** Whether listings read the subdirectories' metadata ahead (meta/directory.ts readAheadDirectories). */
   readAhead = true;
+  private listings: NativeListings | undefined;
 
   constructor(readonly meta: RafsMetadata, readonly data: DataReader, private readonly opts: RafsFsOptions) {}
 
@@ -142,6 +144,24 @@ export class RafsFs implements FileSystem {
     });
     if (subdirectories.length > 0 && this.readAhead) void readAheadDirectories(this.meta, subdirectories);
     return listed;
+  }
+
+  /**
+   * Listings are answered natively (server/native-listings.ts) once the bootstrap is in memory as a whole
+   * (meta/source.ts preload): the replies readdir() leads to, with no JavaScript of this class per request.
+   */
+  nativeListings(): NativeListings | undefined {
+    if (this.closed) return undefined;
+    if (this.listings) return this.listings;
+    const image = this.meta.source.inMemory();
+    if (!image) return undefined;
+    const sb = this.meta.sb;
+    const conf = listingConf({
+      blockSize: sb.blockSize, metaBlkaddr: sb.metaBlkaddr, rootNid: sb.rootNid, buildTime: sb.buildTime,
+      buildTimeNsec: sb.buildTimeNsec, entryTimeout: this.opts.entryTimeout, attrTimeout: this.opts.attrTimeout,
+    });
+    this.listings = { image, conf };
+    return this.listings;
   }
 
   releasedir(): void { /* handles are stateless */ }

@@ -20,6 +20,7 @@ import type { HandlerTable, ReadOffload, ServerContext } from './handlers/types'
 import { ReaddirplusAdvisor } from './readdirplus-advisor';
 import { DEFAULT_INIT_OPTIONS, hasKernelPassthrough, InitOptions, InitState, negotiate } from './init';
 import { FuseMetrics } from './metrics';
+import { NativeListingContext, NativeListingReplies } from './native-listings';
 import { ReplyChannel, Request } from './request';
 
 const HANDLERS: HandlerTable = new Map();
@@ -70,6 +71,8 @@ export class Dispatcher implements ReplyChannel {
   private readonly drainWaiters: Array<() => void> = [];
   private ctx: ServerContext;
   private readonly readdirplus: ReaddirplusAdvisor;
+  private readonly nativeListings = new NativeListingReplies();
+  private listingContext: NativeListingContext;
   private initState: InitState | undefined;
 
   constructor(private readonly opts: DispatcherOptions) {
@@ -79,6 +82,7 @@ export class Dispatcher implements ReplyChannel {
       fs: opts.fs, maxWrite: 128 * 1024, setxattrExt: false, readdirplus: this.readdirplus, readOffload: opts.readOffload,
     };
     this.hooks = opts.hooks;
+    this.listingContext = this.nativeListingContext();
     if (opts.init) this.applyInit(opts.init);
   }
 
@@ -96,6 +100,8 @@ export class Dispatcher implements ReplyChannel {
       this.opts.log.warn('dropped a truncated FUSE message', { bytes: buf.length });
       return;
     }
+    // Answered before anything is allocated for it; the failover hooks, when set, see every request.
+    if (this.initState && !this.hooks && this.nativeListings.answer(buf, this.listingContext)) return;
     const h = decodeInHeader(buf);
     const req = new Request(h, buf, this);
     if (h.unique !== 0n) this.inFlight.set(h.unique, req);
@@ -187,6 +193,14 @@ export class Dispatcher implements ReplyChannel {
       setxattrExt: (state.flags & InitFlag.SETXATTR_EXT) !== 0,
       readdirplus: this.readdirplus,
       readOffload: this.opts.readOffload,
+    };
+    this.listingContext = this.nativeListingContext();
+  }
+
+  private nativeListingContext(): NativeListingContext {
+    return {
+      fs: this.ctx.fs, maxWrite: this.ctx.maxWrite, advisor: this.readdirplus, metrics: this.metrics,
+      instanceOf: this.opts.instanceOf, write: this.opts.write, log: this.opts.log,
     };
   }
 }

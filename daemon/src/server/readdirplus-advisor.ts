@@ -59,14 +59,23 @@ export class ReaddirplusAdvisor {
     }
     this.dirs.set(dir, rec);
     const now = this.now();
-    const ownEvidence = rec.withAttributes && now - rec.decidedAt <= EVIDENCE_TTL_MS;
-    const attributes = ownEvidence ? ++rec.listingsWithAttributes <= PROBE_EVERY : this.walkLooksUp(now);
+    const attributes = this.ownEvidence(rec, now) ? ++rec.listingsWithAttributes <= PROBE_EVERY : this.walkLooksUp(now);
     if (rec.withAttributes && !attributes) {
       rec.names = 0;
       rec.lookups = 0;
     }
     rec.withAttributes = attributes;
     return attributes;
+  }
+
+  /** What withAttributes(nodeid, offset) would answer now, with nothing recorded. */
+  wouldSendAttributes(nodeid: number, offset: number): boolean {
+    const dir = this.keyOf(nodeid);
+    if (dir === undefined) return false;
+    const rec = this.dirs.get(dir);
+    if (rec && offset !== 0) return rec.withAttributes;
+    const now = this.now();
+    return rec && this.ownEvidence(rec, now) ? rec.listingsWithAttributes < PROBE_EVERY : this.walkLooksUp(now);
   }
 
   /** A names-only page of directory `nodeid` carried `count` names of non-directories. */
@@ -98,6 +107,11 @@ export class ReaddirplusAdvisor {
       rec.listingsWithAttributes = 0;
       rec.decidedAt = now;
     }
+  }
+
+  /** The directory's own lookups showed, recently, that attributes pay. */
+  private ownEvidence(rec: DirRecord, now: number): boolean {
+    return rec.withAttributes && now - rec.decidedAt <= EVIDENCE_TTL_MS;
   }
 
   /** The walk in progress (recent names-only listings, all directories) looks up most of the names it is sent. */

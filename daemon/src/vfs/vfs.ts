@@ -11,7 +11,8 @@ import { optionalOp } from '../fs/optional-op';
 import type {
   Attr, AttrReply, BackingFiles, CreateReply, DirEntry, Entry, FileSystem, OpenReply, RequestContext, SetattrIn, Statfs,
 } from '../fs/filesystem';
-import { globalIno, MAX_INDEX, PSEUDO_INDEX, splitGlobal, toGlobal } from './nodeid-space';
+import { NativeListings, withMountIds } from '../fs/native-listings';
+import { globalIno, LOCAL_SPAN, MAX_INDEX, PSEUDO_INDEX, splitGlobal, toGlobal } from './nodeid-space';
 import { PseudoFs } from './pseudo-fs';
 
 export type FsType = 'rafs' | 'passthrough_fs';
@@ -31,6 +32,8 @@ export interface Instance {
   info: MountInfo;
   mountedTime: Date;
   openHandles: number;
+  /** The instance's native listings as the mount numbers them, and what its filesystem gave (see nativeListings). */
+  listings?: { own: NativeListings; mapped: NativeListings };
 }
 
 export interface VfsState {
@@ -383,6 +386,23 @@ export class Vfs implements FileSystem {
         return ino === e.ino ? e : { ...e, ino };
       });
     });
+  }
+
+  /** Never for the pseudo directories, nor for the root while instances are mounted below it (it lists them). */
+  nativeListings(nodeid: number): NativeListings | undefined {
+    const { index, local } = splitGlobal(nodeid, this.rootIndex);
+    const inst = this.instances.get(index);
+    const own = inst?.fs.nativeListings?.(local);
+    if (!inst || !own) return undefined;
+    if (nodeid === 1) {
+      const root = this.pseudo.get(1);
+      if (root.dirs.size > 0 || root.mounts.size > 0) return undefined;
+    }
+    if (inst.listings?.own !== own) {
+      const mapped = withMountIds(own, index * LOCAL_SPAN, index === this.rootIndex, globalIno(index, 0, this.rootIndex));
+      inst.listings = { own, mapped };
+    }
+    return inst.listings.mapped;
   }
 
   readdirplusEntry(ctx: RequestContext, parent: number, e: DirEntry): R<Entry> {

@@ -3,8 +3,9 @@
  * small block cache), or a bootstrap held in memory (the one unpacked from a self-contained blob).
  * read() returns exactly the requested bytes or throws a RafsFormatError naming what lay beyond the end.
  * prefetch() loads bytes a request will soon need while other requests are served; peek() answers only from
- * memory. A bootstrap small enough is loaded whole, in the background (preload()), the way upstream nydusd maps
- * its whole bootstrap: what a walk needs is then in the daemon's memory, whatever happens to the page cache.
+ * memory. A bootstrap small enough is loaded whole into one buffer, in the background (preload()), the way
+ * upstream nydusd maps its whole bootstrap: what a walk needs is then in the daemon's memory, whatever happens to
+ * the page cache, and listings can be answered natively from it (inMemory()).
  */
 import { promises as fsp } from 'fs';
 import { LruCache } from '../util/lru';
@@ -31,13 +32,18 @@ export interface MetaSource {
    * left for read() to report.
    */
   prefetch(offset: number, length: number): Promise<void>;
-  /** [offset, offset + length) if it is in memory now (one cache block at most), else undefined. Never reads. */
+  /**
+   * [offset, offset + length) if it is in memory now (within one cache block, or anywhere once loaded whole),
+   * else undefined. Never reads.
+   */
   peek(offset: number, length: number): Buffer | undefined;
   /**
-   * Loads the whole source into the cache in the background when it takes at most half the cache (a bootstrap
+   * Loads the whole source into memory in the background when it takes at most half the cache (a bootstrap
    * without file data); otherwise does nothing. Never rejects.
    */
   preload(): Promise<void>;
+  /** All the source's bytes, once they are in memory as one buffer (never changed); else undefined. */
+  inMemory(): Buffer | undefined;
   close(): Promise<void>;
 }
 
@@ -62,6 +68,7 @@ export class BufferMetaSource implements MetaSource {
     return offset >= 0 && length >= 0 && offset + length <= this.buf.length ? this.buf.subarray(offset, offset + length) : undefined;
   }
   async preload(): Promise<void> { /* already in memory */ }
+  inMemory(): Buffer { return this.buf; }
   async close(): Promise<void> { /* nothing held */ }
 }
 
@@ -84,6 +91,9 @@ export class FileMetaSource implements MetaSource {
   private readonly blocks: LruCache<number, Buffer>;
   private readonly pending = new Map<number, Promise<Buffer>>();
   private readonly prefetching = new Map<number, Promise<void>>();
+  /** The whole file, once preload() has read it: reads are then answered from it. */
+  private whole: Buffer | undefined;
+  private preloading: Promise<void> | undefined;
   private closed = false;
 
   private constructor(private readonly fh: fsp.FileHandle, readonly size: number, readonly description: string,
@@ -109,6 +119,7 @@ export class FileMetaSource implements MetaSource {
 
   async read(offset: number, length: number, what: string): Promise<Buffer> {
     checkRange(this, offset, length, what);
+    if (this.whole) return this.whole.subarray(offset, offset + length);
     if (length === 0) return Buffer.alloc(0);
     const first = Math.floor(offset / CACHE_BLOCK);
     const last = Math.floor((offset + Math.max(length, 1) - 1) / CACHE_BLOCK);
@@ -127,7 +138,7 @@ export class FileMetaSource implements MetaSource {
 
   async prefetch(offset: number, length: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return;
-    if (this.closed || offset < 0 || length <= 0 || offset >= this.size) return;
+    if (this.closed || this.whole || offset < 0 || length <= 0 || offset >= this.size) return;
     const first = Math.floor(offset / CACHE_BLOCK);
     const last = Math.min(Math.floor((Math.min(offset + length, this.size) - 1) / CACHE_BLOCK), first + MAX_PREFETCH_BLOCKS - 1);
     const loads: Promise<void>[] = [];
@@ -162,6 +173,7 @@ export class FileMetaSource implements MetaSource {
 
   peek(offset: number, length: number): Buffer | undefined {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) return undefined;
+    if (this.whole) return offset + length <= this.whole.length ? this.whole.subarray(offset, offset + length) : undefined;
     const index = Math.floor(offset / CACHE_BLOCK);
     const at = offset - index * CACHE_BLOCK;
     if (at + length > CACHE_BLOCK) return undefined;
@@ -169,11 +181,19 @@ export class FileMetaSource implements MetaSource {
     return b && at + length <= b.length ? b.subarray(at, at + length) : undefined;
   }
 
-  async preload(): Promise<void> {
-    if (this.size > (this.cacheBlocks * CACHE_BLOCK) / 2) return;
-    for (let offset = 0; offset < this.size && !this.closed; offset += PREFETCH_SPAN) {
-      await this.prefetch(offset, PREFETCH_SPAN);
-    }
+  /** One background read of the whole file; the block cache is emptied once it is in. */
+  preload(): Promise<void> {
+    if (this.size > (this.cacheBlocks * CACHE_BLOCK) / 2 || this.closed) return Promise.resolve();
+    this.preloading ??= this.pread(0, this.size, undefined, true).then((whole) => {
+      if (this.closed) return;
+      this.whole = whole;
+      this.blocks.clear();
+    }, () => undefined); // left to read(), which reports it
+    return this.preloading;
+  }
+
+  inMemory(): Buffer | undefined {
+    return this.whole;
   }
 
   private block(index: number): Promise<Buffer> {
@@ -212,7 +232,8 @@ export class FileMetaSource implements MetaSource {
   /** Background reads still in flight finish first: their fd must not be closed (and reused) under them. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.prefetching.values());
+    this.whole = undefined;
+    await Promise.all([...this.prefetching.values(), this.preloading]);
     this.blocks.clear();
     await this.fh.close();
   }

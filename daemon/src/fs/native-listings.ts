@@ -1,0 +1,54 @@
+/**
+ * Listings answered natively (daemon/native/src/erofs_listing.c): a filesystem whose directories live in a
+ * metadata image held in memory (rafs, its bootstrap loaded whole) hands the image and a description of it to the
+ * server, which answers READDIR and names-only READDIRPLUS with one native call, before any handler runs. The
+ * description is a Float64Array laid out as `Conf` says; the VFS adds how the instance's numbers appear on the
+ * mount (withMountIds).
+ */
+export interface NativeListings {
+  image: Buffer;
+  conf: Float64Array;
+}
+
+/** The description's fields, in the order erofs_listing.c reads them. */
+export enum Conf {
+  BlockSize, MetaBlkaddr, RootNid, BuildTime, BuildTimeNsec, EntryTimeout, AttrTimeout,
+  /** nodeid = NodeBase + local (local: nid + 2, the image's root 1), but the root is 1 when RootIsOne is 1. */
+  NodeBase, RootIsOne,
+  /** st_ino = InoBase + nid. */
+  InoBase,
+  Length,
+}
+
+export interface ImageFacts {
+  blockSize: number;
+  metaBlkaddr: number;
+  rootNid: number;
+  buildTime: number;
+  buildTimeNsec: number;
+  entryTimeout: number;
+  attrTimeout: number;
+}
+
+/** A description with the image's own numbers (its root is nodeid 1, nothing added). */
+export function listingConf(f: ImageFacts): Float64Array {
+  const conf = new Float64Array(Conf.Length);
+  conf[Conf.BlockSize] = f.blockSize;
+  conf[Conf.MetaBlkaddr] = f.metaBlkaddr;
+  conf[Conf.RootNid] = f.rootNid;
+  conf[Conf.BuildTime] = f.buildTime;
+  conf[Conf.BuildTimeNsec] = f.buildTimeNsec;
+  conf[Conf.EntryTimeout] = f.entryTimeout;
+  conf[Conf.AttrTimeout] = f.attrTimeout;
+  conf[Conf.RootIsOne] = 1;
+  return conf;
+}
+
+/** The same image seen through the VFS: nodeids from `nodeBase` on, the root 1 or not, inode numbers shifted. */
+export function withMountIds(l: NativeListings, nodeBase: number, rootIsOne: boolean, inoBase: number): NativeListings {
+  const conf = Float64Array.from(l.conf);
+  conf[Conf.NodeBase] = nodeBase;
+  conf[Conf.RootIsOne] = rootIsOne ? 1 : 0;
+  conf[Conf.InoBase] = inoBase;
+  return { image: l.image, conf };
+}

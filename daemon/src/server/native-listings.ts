@@ -1,0 +1,58 @@
+/**
+ * READDIR and names-only READDIRPLUS answered with one native call, before any Request is made, for directories
+ * whose filesystem holds them in memory (FileSystem.nativeListings: rafs once its bootstrap is loaded whole). A
+ * find walk is these two requests and nothing else; through the handlers, a fresh daemon's first find of a
+ * 5,000-file image spent most of its time in JavaScript not yet compiled. The ReaddirplusAdvisor still decides
+ * each READDIRPLUS (one that is to carry attributes goes to the handlers) and hears what was sent, and the metrics
+ * count every request answered here. Whatever the native packer does not take (a malformed request, a bad cookie,
+ * an image fault) goes to the handlers, which answer it or name the fault.
+ */
+import { Opcode } from '../abi/opcodes';
+import { IN_HEADER_SIZE, InSize, OUT_HEADER_SIZE, readU64 } from '../abi/structs';
+import { E } from '../fs/errno';
+import type { FileSystem } from '../fs/filesystem';
+import type { Logger } from '../log';
+import { native } from '../native';
+import type { FuseMetrics } from './metrics';
+import type { ReaddirplusAdvisor } from './readdirplus-advisor';
+
+export interface NativeListingContext {
+  fs: FileSystem;
+  maxWrite: number;
+  advisor: ReaddirplusAdvisor;
+  metrics: FuseMetrics;
+  instanceOf: ((nodeid: number) => number) | undefined;
+  write: (pieces: Buffer[]) => number;
+  log: Logger;
+}
+
+export class NativeListingReplies {
+  /** The reply is packed here, then written (and so copied) at once. */
+  private out = Buffer.alloc(0);
+  private readonly result = new Float64Array(1);
+
+  /** Answers `msg` if it is a READDIR or a names-only READDIRPLUS the filesystem lists natively. */
+  answer(msg: Buffer, c: NativeListingContext): boolean {
+    const opcode = msg.readUInt32LE(4);
+    const plus = opcode === Opcode.READDIRPLUS;
+    if ((!plus && opcode !== Opcode.READDIR) || !c.fs.nativeListings || msg.length < IN_HEADER_SIZE + InSize.READ) return false;
+    const nodeid = readU64(msg, 16);
+    const listings = c.fs.nativeListings(nodeid);
+    if (!listings) return false;
+    const offset = readU64(msg, IN_HEADER_SIZE + 8);
+    if (plus && c.advisor.wouldSendAttributes(nodeid, offset)) return false;
+    const started = process.hrtime.bigint();
+    if (this.out.length < OUT_HEADER_SIZE + c.maxWrite) this.out = Buffer.alloc(OUT_HEADER_SIZE + c.maxWrite);
+    const n = native.packErofsListingReply(msg, listings.image, listings.conf, plus, c.maxWrite, this.out, this.result);
+    if (n === 0) return false;
+    if (plus) {
+      c.advisor.withAttributes(nodeid, offset);
+      c.advisor.sentNames(nodeid, this.result[0]);
+    }
+    const rc = c.write([this.out.subarray(0, n)]);
+    // ENOENT: the kernel no longer waits for this unique (interrupted, or the connection was aborted).
+    if (rc < 0 && rc !== -E.ENOENT) c.log.warn('writing a FUSE reply failed', { errno: -rc });
+    c.metrics.record(c.instanceOf ? c.instanceOf(nodeid) : 0, opcode, Number(process.hrtime.bigint() - started), 0, 0);
+    return true;
+  }
+}
