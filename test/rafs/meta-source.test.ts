@@ -25,13 +25,14 @@ test.serial('preload() reads a small bootstrap whole: then peek() has every byte
   const source = await FileMetaSource.open(boot, 512 * KiB); // half is 256 KiB
   t.teardown(() => source.close());
   t.is(source.peek(0, 16), undefined, 'nothing in memory before');
-  t.is(source.inMemory(), undefined);
+  t.true(source.memory()?.present?.every((b) => b === 0));
   await source.preload();
   for (const [offset, length] of [[0, 16], [100 * KiB, 4 * KiB], [200 * KiB - 10, 10], [META_CACHE_BLOCK - 8, 16]]) {
     t.deepEqual(source.peek(offset, length), data.subarray(offset, offset + length), `${offset}+${length}`);
   }
   t.is(source.peek(200 * KiB - 10, 11), undefined, 'nothing past the end');
-  t.deepEqual(source.inMemory(), data, 'one buffer holds it all (native listings read it)');
+  t.deepEqual(source.memory()?.bytes, data, 'one buffer holds it all (native listings read it)');
+  t.true(source.memory()?.present?.every((b) => b === 1));
   const preads = native.pread;
   let count = 0;
   native.pread = (...args: Parameters<typeof preads>) => { count++; return preads(...args); }; // serial: others' reads would count
@@ -43,13 +44,31 @@ test.serial('preload() reads a small bootstrap whole: then peek() has every byte
   t.is(count, 0, 'reads are answered from memory');
 });
 
+test('a bootstrap that fits in the cache is mirrored in one buffer as it is read, block by block', async (t) => {
+  const { file: boot, data } = file(t, 200 * KiB);
+  const source = await FileMetaSource.open(boot, 256 * KiB); // fits, but takes more than half: no preload
+  t.teardown(() => source.close());
+  await source.preload();
+  const memory = source.memory();
+  if (!memory?.present) return t.fail('mirrored');
+  t.true(memory.present.every((b) => b === 0), 'preload() read nothing');
+  const offset = 3 * META_CACHE_BLOCK - 8;
+  t.deepEqual(await source.read(offset, 16, 'test'), data.subarray(offset, offset + 16), 'a read across two blocks');
+  t.deepEqual([...memory.present].map((b, i) => (b ? i : -1)).filter((i) => i >= 0), [2, 3], 'both blocks are in');
+  t.deepEqual(memory.bytes.subarray(2 * META_CACHE_BLOCK, 4 * META_CACHE_BLOCK), data.subarray(2 * META_CACHE_BLOCK, 4 * META_CACHE_BLOCK));
+  t.deepEqual(source.peek(offset, 16), data.subarray(offset, offset + 16), 'peeked across them');
+  t.is(source.peek(offset + META_CACHE_BLOCK, 16), undefined, 'a block not read is not peeked');
+  await source.prefetch(10 * META_CACHE_BLOCK, 2 * META_CACHE_BLOCK);
+  t.is(memory.present[10] + memory.present[11], 2, 'read ahead into the mirror');
+});
+
 test('preload() leaves a bootstrap larger than half the cache alone; read() still fills the cache', async (t) => {
   const { file: boot, data } = file(t, 200 * KiB);
   const source = await FileMetaSource.open(boot, 128 * KiB); // half the cache is 64 KiB
   t.teardown(() => source.close());
   await source.preload();
   t.is(source.peek(0, 16), undefined);
-  t.is(source.inMemory(), undefined);
+  t.is(source.memory(), undefined, 'larger than the cache: blocks come and go');
   t.deepEqual(await source.read(70 * KiB, 16, 'test'), data.subarray(70 * KiB, 70 * KiB + 16));
   t.deepEqual(source.peek(70 * KiB, 16), data.subarray(70 * KiB, 70 * KiB + 16));
 });

@@ -1,14 +1,16 @@
 /* rafs directory listings answered natively: EROFS directory blocks straight into FUSE replies.
  *
- * packErofsListingReply(msg, image, conf, plus, maxWrite, out, result) answers a whole READDIR, or a names-only
- * READDIRPLUS, from a metadata image held in memory: it decodes the directory's inode, reads its blocks (flat
+ * packErofsListingReply(msg, image, present, conf, plus, maxWrite, out, result) answers a whole READDIR, or a
+ * names-only READDIRPLUS, from a metadata image held in memory: it decodes the directory's inode, reads its blocks (flat
  * layouts), packs the entries from the requested cookie as fuse_dirent records (fuse_direntplus with `plus`, their
  * fuse_entry_out zeroed: names only), fills every subdirectory's entry from its inode ("." and ".." aside), and
  * writes the complete reply (out header included) into `out`. conf (a Float64Array) describes the image and how
  * its numbers appear on the mount: see CONF_* below. result[0] receives the entries that are not directories.
  * Returns the reply's length, or 0 when the request is left to the TypeScript handlers: anything unusual (a
  * malformed message, a nodeid not of this image, a bad cookie, a directory or block that is not well formed,
- * an inode layout other than flat) goes there, which answers it or names the fault.
+ * an inode layout other than flat) goes there, which answers it or names the fault. So does a request that needs
+ * a block of the image not in memory yet: `present` (a Uint8Array, or undefined when all are in) has a 1 for each
+ * block of CONF_PRESENCE_BLOCK bytes that is.
  *
  * Directory blocks are 12-byte dirents {nid u64, nameoff u16, file_type u8, reserved u8}, then the names: entries
  * = nameoff[0] / 12, name i runs to nameoff[i + 1] (the last to the block's end), cut at the first NUL. The cookie
@@ -44,6 +46,7 @@ enum {
   CONF_NODE_BASE, CONF_ROOT_IS_ONE,
   /* st_ino = INO_BASE + nid */
   CONF_INO_BASE,
+  CONF_PRESENCE_BLOCK,
   CONF_LEN
 };
 
@@ -63,6 +66,11 @@ static int is_dot_or_dotdot(const uint8_t *name, size_t len) {
 typedef struct {
   const uint8_t *bytes;
   size_t len;
+  /* which blocks of presence_block bytes are in bytes[] (NULL: all); missed is set when one needed is not */
+  const uint8_t *present;
+  size_t present_len;
+  uint64_t presence_block;
+  int missed;
   uint64_t block_size, meta_blkaddr, root_nid, build_time;
   uint32_t build_time_nsec;
   double entry_timeout, attr_timeout;
@@ -75,12 +83,28 @@ typedef struct {
   uint32_t inode_size, xattr_size, layout, mode, nlink, uid, gid, iu, mtime_nsec;
 } inode_t;
 
+/* Bytes [off, off + n) of the image, or NULL when they lie outside it or (img->missed set) are not all in memory. */
+static const uint8_t *image_bytes(image_t *img, uint64_t off, uint64_t n) {
+  if (off > img->len || n > img->len - off) return NULL;
+  if (img->present && n > 0) {
+    for (uint64_t b = off / img->presence_block; b <= (off + n - 1) / img->presence_block; b++) {
+      if (b >= img->present_len || img->present[b] != 1) {
+        img->missed = 1;
+        return NULL;
+      }
+    }
+  }
+  return img->bytes + off;
+}
+
 /* As rafs/layout/inode.ts decodeInode (and RafsMetadata.inode's bounds); 0 for an inode it would refuse. */
-static int decode_inode(const image_t *img, uint64_t nid, inode_t *ino) {
+static int decode_inode(image_t *img, uint64_t nid, inode_t *ino) {
   if (nid >= NID_LIMIT) return 0;
   uint64_t off = img->meta_blkaddr * img->block_size + nid * 32;
   if (off + 32 > img->len) return 0;
-  const uint8_t *p = img->bytes + off;
+  uint64_t avail = img->len - off < 64 ? img->len - off : 64;
+  const uint8_t *p = image_bytes(img, off, avail);
+  if (!p) return 0;
   uint16_t format = le16(p);
   if (format & ~0xf) return 0;
   ino->layout = (format >> 1) & 7;
@@ -101,7 +125,7 @@ static int decode_inode(const image_t *img, uint64_t nid, inode_t *ino) {
     ino->gid = le16(p + 26);
     return 1;
   }
-  if (off + 64 > img->len) return 0;
+  if (avail < 64) return 0;
   ino->inode_size = 64;
   ino->size = le64(p + 8);
   ino->uid = le32(p + 24);
@@ -125,7 +149,7 @@ static uint64_t nodeid_of(const image_t *img, uint64_t nid) {
 }
 
 /* fuse_entry_out for the inode, as rafs entryOf + attrOf and the VFS's mapEntry give it. */
-static void put_entry(const image_t *img, const inode_t *ino, uint8_t *e) {
+static void put_entry(image_t *img, const inode_t *ino, uint8_t *e) {
   put64(e, nodeid_of(img, ino->nid));
   put64(e + 8, 0);
   put_timeout(e + 16, e + 32, img->entry_timeout);
@@ -159,7 +183,7 @@ typedef struct {
 
 /* Packs entries of one directory block from `first` into out[st->at, cap) while they fit, each subdirectory's
  * entry filled in with `plus`. Returns -1 for a block left to TypeScript, else 0. */
-static int pack(const image_t *img, const uint8_t *block, size_t len, uint64_t first, uint8_t *out, size_t cap,
+static int pack(image_t *img, const uint8_t *block, size_t len, uint64_t first, uint8_t *out, size_t cap,
                 int plus, uint64_t cookie_base, pack_state *st) {
   if (len < EROFS_DIRENT_SIZE) return -1;
   size_t nameoff0 = le16(block + 8);
@@ -200,7 +224,7 @@ static int pack(const image_t *img, const uint8_t *block, size_t len, uint64_t f
 }
 
 /* The bytes of directory block `index`, as rafs/meta/file-map.ts maps flat layouts; 0 if out of the image. */
-static int dir_block(const image_t *img, const inode_t *dir, uint64_t index, const uint8_t **block, size_t *len) {
+static int dir_block(image_t *img, const inode_t *dir, uint64_t index, const uint8_t **block, size_t *len) {
   uint64_t bs = img->block_size;
   uint64_t nblocks = (dir->size + bs - 1) / bs;
   uint64_t length = dir->size - index * bs < bs ? dir->size - index * bs : bs;
@@ -211,13 +235,12 @@ static int dir_block(const image_t *img, const inode_t *dir, uint64_t index, con
   } else {
     pos = (uint64_t)dir->iu * bs + index * bs;
   }
-  if (pos > img->len || length > img->len - pos) return 0;
-  *block = img->bytes + pos;
+  *block = image_bytes(img, pos, length);
   *len = (size_t)length;
-  return 1;
+  return *block != NULL;
 }
 
-static size_t listing_reply(const uint8_t *msg, size_t msg_len, const image_t *img, int plus, size_t max_write,
+static size_t listing_reply(const uint8_t *msg, size_t msg_len, image_t *img, int plus, size_t max_write,
                             uint8_t *out, size_t out_cap, double *names) {
   if (msg_len < FUSE_IN_HEADER + FUSE_READ_IN) return 0;
   if (le32(msg) != msg_len || (size_t)le16(msg + 36) * 8 > msg_len - FUSE_IN_HEADER) return 0;
@@ -248,6 +271,7 @@ static size_t listing_reply(const uint8_t *msg, size_t msg_len, const image_t *i
     if (!dir_block(img, &dir, index, &block, &len)) return 0;
     if (pack(img, block, len, entry, out, FUSE_OUT_HEADER + size, plus, index * bs, &st) < 0) return 0;
   }
+  if (img->missed) return 0;
   put32(out, (uint32_t)st.at);
   put32(out + 4, 0);
   put64(out + 8, unique);
@@ -256,30 +280,34 @@ static size_t listing_reply(const uint8_t *msg, size_t msg_len, const image_t *i
 }
 
 static napi_value n_pack_erofs_listing_reply(napi_env env, napi_callback_info info) {
-  ARGS(7);
-  uint8_t *msg, *bytes, *conf_bytes, *out, *res;
-  size_t msg_len, len, conf_len, out_cap, res_len;
+  ARGS(8);
+  uint8_t *msg, *bytes, *present = NULL, *conf_bytes, *out, *res;
+  size_t msg_len, len, present_len = 0, conf_len, out_cap, res_len;
+  napi_valuetype present_type;
+  napi_typeof(env, argv[2], &present_type);
   if (arg_bytes(env, argv[0], &msg, &msg_len) < 0 || arg_bytes(env, argv[1], &bytes, &len) < 0 ||
-      arg_bytes(env, argv[2], &conf_bytes, &conf_len) < 0 || arg_bytes(env, argv[5], &out, &out_cap) < 0 ||
-      arg_bytes(env, argv[6], &res, &res_len) < 0 || conf_len < CONF_LEN * sizeof(double) || res_len < sizeof(double)) {
-    napi_throw_type_error(env, NULL, "expected Buffers and Float64Arrays"); return NULL;
+      (present_type != napi_undefined && arg_bytes(env, argv[2], &present, &present_len) < 0) ||
+      arg_bytes(env, argv[3], &conf_bytes, &conf_len) < 0 || arg_bytes(env, argv[6], &out, &out_cap) < 0 ||
+      arg_bytes(env, argv[7], &res, &res_len) < 0 || conf_len < CONF_LEN * sizeof(double) || res_len < sizeof(double)) {
+    napi_throw_type_error(env, NULL, "expected Buffers, Uint8Array or undefined, and Float64Arrays"); return NULL;
   }
   bool plus = false;
-  napi_get_value_bool(env, argv[3], &plus);
-  int64_t max_write = arg_i64(env, argv[4]);
+  napi_get_value_bool(env, argv[4], &plus);
+  int64_t max_write = arg_i64(env, argv[5]);
   const double *conf = (const double *)conf_bytes;
   for (int i = 0; i < CONF_LEN; i++) {
     if (!(conf[i] >= 0 && conf[i] < (double)MAX_SAFE)) return num(env, 0);
   }
   image_t img = {
-    .bytes = bytes, .len = len,
+    .bytes = bytes, .len = len, .present = present, .present_len = present_len,
+    .presence_block = (uint64_t)conf[CONF_PRESENCE_BLOCK], .missed = 0,
     .block_size = (uint64_t)conf[CONF_BLOCK_SIZE], .meta_blkaddr = (uint64_t)conf[CONF_META_BLKADDR],
     .root_nid = (uint64_t)conf[CONF_ROOT_NID], .build_time = (uint64_t)conf[CONF_BUILD_TIME],
     .build_time_nsec = (uint32_t)conf[CONF_BUILD_TIME_NSEC], .entry_timeout = conf[CONF_ENTRY_TIMEOUT],
     .attr_timeout = conf[CONF_ATTR_TIMEOUT], .node_base = (uint64_t)conf[CONF_NODE_BASE],
     .ino_base = (uint64_t)conf[CONF_INO_BASE], .root_is_one = conf[CONF_ROOT_IS_ONE] != 0,
   };
-  if (img.block_size < 512 || max_write <= 0) return num(env, 0);
+  if (img.block_size < 512 || max_write <= 0 || (present && img.presence_block == 0)) return num(env, 0);
   size_t n = listing_reply(msg, msg_len, &img, plus, (size_t)max_write, out, out_cap, (double *)res);
   return num(env, (double)n);
 }

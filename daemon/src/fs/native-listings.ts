@@ -1,12 +1,15 @@
 /**
  * Listings answered natively (daemon/native/src/erofs_listing.c): a filesystem whose directories live in a
- * metadata image held in memory (rafs, its bootstrap loaded whole) hands the image and a description of it to the
- * server, which answers READDIR and names-only READDIRPLUS with one native call, before any handler runs. The
- * description is a Float64Array laid out as `Conf` says; the VFS adds how the instance's numbers appear on the
- * mount (withMountIds).
+ * metadata image held in memory (rafs: its bootstrap, mirrored as it is read) hands the image and a description
+ * of it to the server, which answers READDIR and names-only READDIRPLUS with one native call, before any handler
+ * runs; a request that needs a block not in memory yet goes to the handlers, which read it. The description is a
+ * Float64Array laid out as `Conf` says; the VFS adds how the instance's numbers appear on the mount
+ * (withMountIds).
  */
 export interface NativeListings {
   image: Buffer;
+  /** 1 for each block of the image that is in memory (Conf.PresenceBlock bytes each); undefined: all are. */
+  present?: Uint8Array;
   conf: Float64Array;
 }
 
@@ -17,6 +20,8 @@ export enum Conf {
   NodeBase, RootIsOne,
   /** st_ino = InoBase + nid. */
   InoBase,
+  /** The size of the blocks NativeListings.present counts. */
+  PresenceBlock,
   Length,
 }
 
@@ -28,6 +33,7 @@ export interface ImageFacts {
   buildTimeNsec: number;
   entryTimeout: number;
   attrTimeout: number;
+  presenceBlock: number;
 }
 
 /** A description with the image's own numbers (its root is nodeid 1, nothing added). */
@@ -40,6 +46,7 @@ export function listingConf(f: ImageFacts): Float64Array {
   conf[Conf.BuildTimeNsec] = f.buildTimeNsec;
   conf[Conf.EntryTimeout] = f.entryTimeout;
   conf[Conf.AttrTimeout] = f.attrTimeout;
+  conf[Conf.PresenceBlock] = f.presenceBlock;
   conf[Conf.RootIsOne] = 1;
   return conf;
 }
@@ -50,5 +57,5 @@ export function withMountIds(l: NativeListings, nodeBase: number, rootIsOne: boo
   conf[Conf.NodeBase] = nodeBase;
   conf[Conf.RootIsOne] = rootIsOne ? 1 : 0;
   conf[Conf.InoBase] = inoBase;
-  return { image: l.image, conf };
+  return { image: l.image, present: l.present, conf };
 }

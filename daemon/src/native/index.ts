@@ -117,11 +117,11 @@ export interface NativeAddon {
 
   /**
    * The complete reply to a READDIR, or a names-only READDIRPLUS (`plus`), `msg`, from the metadata image `image`
-   * held in memory and described by `conf` (fs/native-listings.ts), written into `out`: its length, or 0 when the
-   * request is left to the handlers. result[0] receives the entries sent that are not directories. See
-   * daemon/native/src/erofs_listing.c.
+   * held in memory (`present`: which of its blocks are in, undefined: all) and described by `conf`
+   * (fs/native-listings.ts), written into `out`: its length, or 0 when the request is left to the handlers.
+   * result[0] receives the entries sent that are not directories. See daemon/native/src/erofs_listing.c.
    */
-  packErofsListingReply(msg: Uint8Array, image: Uint8Array, conf: Float64Array, plus: boolean, maxWrite: number,
+  packErofsListingReply(msg: Uint8Array, image: Uint8Array, present: Uint8Array | undefined, conf: Float64Array, plus: boolean, maxWrite: number,
     out: Uint8Array, result: Float64Array): number;
 
   zstdDecompress(src: Uint8Array, dst: Uint8Array): number;

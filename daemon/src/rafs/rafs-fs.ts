@@ -147,20 +147,22 @@ export class RafsFs implements FileSystem {
   }
 
   /**
-   * Listings are answered natively (server/native-listings.ts) once the bootstrap is in memory as a whole
-   * (meta/source.ts preload): the replies readdir() leads to, with no JavaScript of this class per request.
+   * Listings are answered natively (server/native-listings.ts) from the bootstrap as far as it is in memory
+   * (meta/source.ts: kept in one buffer when it fits in the cache): the replies readdir() leads to, with no
+   * JavaScript of this class per request.
    */
   nativeListings(): NativeListings | undefined {
     if (this.closed) return undefined;
     if (this.listings) return this.listings;
-    const image = this.meta.source.inMemory();
-    if (!image) return undefined;
+    const memory = this.meta.source.memory();
+    if (!memory) return undefined;
     const sb = this.meta.sb;
     const conf = listingConf({
       blockSize: sb.blockSize, metaBlkaddr: sb.metaBlkaddr, rootNid: sb.rootNid, buildTime: sb.buildTime,
       buildTimeNsec: sb.buildTimeNsec, entryTimeout: this.opts.entryTimeout, attrTimeout: this.opts.attrTimeout,
+      presenceBlock: memory.blockSize,
     });
-    this.listings = { image, conf };
+    this.listings = { image: memory.bytes, present: memory.present, conf };
     return this.listings;
   }
 

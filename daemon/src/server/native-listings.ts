@@ -43,7 +43,8 @@ export class NativeListingReplies {
     if (plus && c.advisor.wouldSendAttributes(nodeid, offset)) return false;
     const started = process.hrtime.bigint();
     if (this.out.length < OUT_HEADER_SIZE + c.maxWrite) this.out = Buffer.alloc(OUT_HEADER_SIZE + c.maxWrite);
-    const n = native.packErofsListingReply(msg, listings.image, listings.conf, plus, c.maxWrite, this.out, this.result);
+    const n = native.packErofsListingReply(msg, listings.image, listings.present, listings.conf, plus, c.maxWrite, this.out,
+      this.result);
     if (n === 0) return false;
     if (plus) {
       c.advisor.withAttributes(nodeid, offset);

@@ -3,12 +3,13 @@
  * small block cache), or a bootstrap held in memory (the one unpacked from a self-contained blob).
  * read() returns exactly the requested bytes or throws a RafsFormatError naming what lay beyond the end.
  * prefetch() loads bytes a request will soon need while other requests are served; peek() answers only from
- * memory. A bootstrap small enough is loaded whole into one buffer, in the background (preload()), the way
- * upstream nydusd maps its whole bootstrap: what a walk needs is then in the daemon's memory, whatever happens to
- * the page cache, and listings can be answered natively from it (inMemory()).
+ * memory. A bootstrap that fits in the cache is mirrored in one buffer as it is read (meta/block-store.ts), so
+ * that listings can be answered natively from it (memory()); one small enough is loaded whole, in the
+ * background (preload()), the way upstream nydusd maps its whole bootstrap: what a walk needs is then in the
+ * daemon's memory, whatever happens to the page cache.
  */
 import { promises as fsp } from 'fs';
-import { LruCache } from '../util/lru';
+import { BlockStore, FileMirror, InMemory, LruBlocks } from './block-store';
 import { formatError } from '../errors';
 import { positionalRead } from '../util/pread';
 import { readBuffers } from '../../fs/read-buffers';
@@ -33,8 +34,8 @@ export interface MetaSource {
    */
   prefetch(offset: number, length: number): Promise<void>;
   /**
-   * [offset, offset + length) if it is in memory now (within one cache block, or anywhere once loaded whole),
-   * else undefined. Never reads.
+   * [offset, offset + length) if it is in memory now (within one cache block, unless the source is kept in one
+   * buffer), else undefined. Never reads.
    */
   peek(offset: number, length: number): Buffer | undefined;
   /**
@@ -42,8 +43,8 @@ export interface MetaSource {
    * without file data); otherwise does nothing. Never rejects.
    */
   preload(): Promise<void>;
-  /** All the source's bytes, once they are in memory as one buffer (never changed); else undefined. */
-  inMemory(): Buffer | undefined;
+  /** The source's bytes in one buffer, as far as they are in memory (never changed); undefined if not kept so. */
+  memory(): InMemory | undefined;
   close(): Promise<void>;
 }
 
@@ -68,7 +69,7 @@ export class BufferMetaSource implements MetaSource {
     return offset >= 0 && length >= 0 && offset + length <= this.buf.length ? this.buf.subarray(offset, offset + length) : undefined;
   }
   async preload(): Promise<void> { /* already in memory */ }
-  inMemory(): Buffer { return this.buf; }
+  memory(): InMemory { return { bytes: this.buf, blockSize: META_CACHE_BLOCK }; }
   async close(): Promise<void> { /* nothing held */ }
 }
 
@@ -88,17 +89,18 @@ const MAX_PREFETCH_BLOCKS = PREFETCH_SPAN / CACHE_BLOCK;
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
 
 export class FileMetaSource implements MetaSource {
-  private readonly blocks: LruCache<number, Buffer>;
+  private readonly blocks: BlockStore;
+  /** The blocks, when the file fits in the cache: then reads of a complete mirror are answered from it at once. */
+  private readonly mirror: FileMirror | undefined;
   private readonly pending = new Map<number, Promise<Buffer>>();
   private readonly prefetching = new Map<number, Promise<void>>();
-  /** The whole file, once preload() has read it: reads are then answered from it. */
-  private whole: Buffer | undefined;
   private preloading: Promise<void> | undefined;
   private closed = false;
 
   private constructor(private readonly fh: fsp.FileHandle, readonly size: number, readonly description: string,
     private readonly cacheBlocks: number) {
-    this.blocks = new LruCache(cacheBlocks);
+    this.mirror = size <= cacheBlocks * CACHE_BLOCK ? new FileMirror(size, CACHE_BLOCK) : undefined;
+    this.blocks = this.mirror ?? new LruBlocks(cacheBlocks);
   }
 
   get fd(): number | undefined {
@@ -119,7 +121,7 @@ export class FileMetaSource implements MetaSource {
 
   async read(offset: number, length: number, what: string): Promise<Buffer> {
     checkRange(this, offset, length, what);
-    if (this.whole) return this.whole.subarray(offset, offset + length);
+    if (this.mirror?.complete) return this.mirror.bytes.subarray(offset, offset + length);
     if (length === 0) return Buffer.alloc(0);
     const first = Math.floor(offset / CACHE_BLOCK);
     const last = Math.floor((offset + Math.max(length, 1) - 1) / CACHE_BLOCK);
@@ -138,7 +140,7 @@ export class FileMetaSource implements MetaSource {
 
   async prefetch(offset: number, length: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return;
-    if (this.closed || this.whole || offset < 0 || length <= 0 || offset >= this.size) return;
+    if (this.closed || this.mirror?.complete || offset < 0 || length <= 0 || offset >= this.size) return;
     const first = Math.floor(offset / CACHE_BLOCK);
     const last = Math.min(Math.floor((Math.min(offset + length, this.size) - 1) / CACHE_BLOCK), first + MAX_PREFETCH_BLOCKS - 1);
     const loads: Promise<void>[] = [];
@@ -157,13 +159,13 @@ export class FileMetaSource implements MetaSource {
     await Promise.all(loads);
   }
 
-  /** Blocks [from, to) with one background pread, each copied out so that evicting it frees its memory. */
+  /** Blocks [from, to) with one background pread. */
   private readAhead(from: number, to: number): Promise<void> {
     const start = from * CACHE_BLOCK;
     const p = this.pread(start, Math.min(to * CACHE_BLOCK, this.size) - start, undefined, true)
       .then((run) => {
         for (let i = from; i < to; i++) {
-          if (!this.blocks.has(i)) this.blocks.set(i, Buffer.from(run.subarray((i - from) * CACHE_BLOCK, (i - from + 1) * CACHE_BLOCK)));
+          if (!this.blocks.has(i)) this.blocks.set(i, run.subarray((i - from) * CACHE_BLOCK, (i - from + 1) * CACHE_BLOCK));
         }
       }, () => undefined)
       .finally(() => { for (let i = from; i < to; i++) this.prefetching.delete(i); });
@@ -173,27 +175,30 @@ export class FileMetaSource implements MetaSource {
 
   peek(offset: number, length: number): Buffer | undefined {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) return undefined;
-    if (this.whole) return offset + length <= this.whole.length ? this.whole.subarray(offset, offset + length) : undefined;
     const index = Math.floor(offset / CACHE_BLOCK);
+    if (this.mirror) {
+      if (offset + length > this.size) return undefined;
+      for (let i = index; i * CACHE_BLOCK < offset + length; i++) if (!this.mirror.has(i)) return undefined;
+      return this.mirror.bytes.subarray(offset, offset + length);
+    }
     const at = offset - index * CACHE_BLOCK;
     if (at + length > CACHE_BLOCK) return undefined;
     const b = this.blocks.get(index);
     return b && at + length <= b.length ? b.subarray(at, at + length) : undefined;
   }
 
-  /** One background read of the whole file; the block cache is emptied once it is in. */
+  /** One background read of the whole file, straight into the mirror. */
   preload(): Promise<void> {
-    if (this.size > (this.cacheBlocks * CACHE_BLOCK) / 2 || this.closed) return Promise.resolve();
-    this.preloading ??= this.pread(0, this.size, undefined, true).then((whole) => {
-      if (this.closed) return;
-      this.whole = whole;
-      this.blocks.clear();
+    const mirror = this.mirror;
+    if (!mirror || this.size > (this.cacheBlocks * CACHE_BLOCK) / 2 || this.closed) return Promise.resolve();
+    this.preloading ??= this.pread(0, this.size, mirror.bytes, true).then(() => {
+      if (!this.closed) mirror.filledWhole();
     }, () => undefined); // left to read(), which reports it
     return this.preloading;
   }
 
-  inMemory(): Buffer | undefined {
-    return this.whole;
+  memory(): InMemory | undefined {
+    return this.closed ? undefined : this.mirror?.memory();
   }
 
   private block(index: number): Promise<Buffer> {
@@ -206,7 +211,7 @@ export class FileMetaSource implements MetaSource {
     if (!p) {
       const start = index * CACHE_BLOCK;
       const len = Math.min(CACHE_BLOCK, this.size - start);
-      p = this.pread(start, len).then((b) => { this.blocks.set(index, b); return b; })
+      p = this.pread(start, len).then((b) => { this.blocks.set(index, b); return this.blocks.get(index) ?? b; })
         .finally(() => this.pending.delete(index));
       this.pending.set(index, p);
     }
@@ -232,7 +237,6 @@ export class FileMetaSource implements MetaSource {
   /** Background reads still in flight finish first: their fd must not be closed (and reused) under them. */
   async close(): Promise<void> {
     this.closed = true;
-    this.whole = undefined;
     await Promise.all([...this.prefetching.values(), this.preloading]);
     this.blocks.clear();
     await this.fh.close();

@@ -1,0 +1,91 @@
+/**
+ * Where FileMetaSource keeps the bootstrap blocks it has read. A bootstrap that fits in the cache gets a mirror: a
+ * buffer the size of the file, filled block by block as they are read (or at once by a preload), never evicted,
+ * and whose bytes can be handed out as they lie (native listings read the image from it, checking which blocks
+ * are in). A larger one gets a least-recently-used set of blocks bounded by the cache size.
+ */
+import { LruCache } from '../util/lru';
+
+export interface BlockStore {
+  /** Block `index` if it is in (a view: valid as long as the store), else undefined. */
+  get(index: number): Buffer | undefined;
+  has(index: number): boolean;
+  /** Keeps a copy of `bytes` as block `index`. */
+  set(index: number, bytes: Buffer): void;
+  clear(): void;
+}
+
+/** The file's bytes as far as they are in memory: `present[i]` is 1 for each block in (undefined: all are). */
+export interface InMemory {
+  bytes: Buffer;
+  present?: Uint8Array;
+  /** The size of the blocks `present` counts. */
+  blockSize: number;
+}
+
+export class LruBlocks implements BlockStore {
+  private readonly lru: LruCache<number, Buffer>;
+
+  constructor(maxBlocks: number) {
+    this.lru = new LruCache(maxBlocks);
+  }
+
+  get(index: number): Buffer | undefined { return this.lru.get(index); }
+  has(index: number): boolean { return this.lru.has(index); }
+  /** A view of a larger read is copied out, so that evicting it frees its memory. */
+  set(index: number, bytes: Buffer): void {
+    this.lru.set(index, bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes));
+  }
+  clear(): void { this.lru.clear(); }
+}
+
+export class FileMirror implements BlockStore {
+  /** The file's bytes; only the blocks marked present hold them (the rest is untouched memory). */
+  readonly bytes: Buffer;
+  readonly present: Uint8Array;
+  private count = 0;
+
+  constructor(readonly size: number, readonly blockSize: number) {
+    this.bytes = Buffer.allocUnsafeSlow(size);
+    this.present = new Uint8Array(Math.ceil(size / blockSize));
+  }
+
+  /** Every block is in. */
+  get complete(): boolean {
+    return this.count === this.present.length;
+  }
+
+  get(index: number): Buffer | undefined {
+    if (this.present[index] !== 1) return undefined;
+    return this.bytes.subarray(index * this.blockSize, Math.min(this.size, (index + 1) * this.blockSize));
+  }
+
+  has(index: number): boolean { return this.present[index] === 1; }
+
+  set(index: number, bytes: Buffer): void {
+    if (index < 0 || index >= this.present.length || this.present[index] === 1) return;
+    bytes.copy(this.bytes, index * this.blockSize, 0, Math.min(bytes.length, this.size - index * this.blockSize));
+    this.markPresent(index);
+  }
+
+  /** this.bytes was filled by one read of the whole file. */
+  filledWhole(): void {
+    for (let i = 0; i < this.present.length; i++) this.markPresent(i);
+  }
+
+  /** Forgets every block (the memory goes with the mirror). */
+  clear(): void {
+    this.present.fill(0);
+    this.count = 0;
+  }
+
+  memory(): InMemory {
+    return { bytes: this.bytes, present: this.present, blockSize: this.blockSize };
+  }
+
+  private markPresent(index: number): void {
+    if (this.present[index] === 1) return;
+    this.present[index] = 1;
+    this.count++;
+  }
+}
