@@ -1,17 +1,24 @@
 /**
  * Listing a directory reads ahead, in the background, the metadata a walk needs next: the inodes of its
- * subdirectories and of theirs (two levels), and their first directory blocks. Files are not read ahead.
+ * subdirectories and of theirs (two levels), and their first directory blocks. Files are not read ahead. A
+ * bootstrap kept in one buffer gets its whole directory tree read ahead once mounted.
  * The assertions count inodes decoded, which does not depend on the machine's speed.
  */
 import test from 'ava';
 import * as fs from 'fs';
 import * as path from 'path';
+import { isDotOrDotDot } from '../../daemon/src/fs/filesystem';
 import { openRafs, RafsFs } from '../../daemon/src/rafs';
+import { EROFS_FT_DIR, LAYOUT_FLAT_PLAIN } from '../../daemon/src/rafs/layout';
+import { inlineOffset } from '../../daemon/src/rafs/meta/file-map';
+import { listFrom, readAheadTree } from '../../daemon/src/rafs/meta/directory';
+import { RafsMetadata } from '../../daemon/src/rafs/meta/metadata';
+import { FileMetaSource, META_CACHE_BLOCK } from '../../daemon/src/rafs/meta/source';
 import { mkfsErofs, tempDir } from './helpers/system';
 import { CTX } from './helpers/snapshot-fs';
 
-/** root: sub0..sub4 and a file; each sub: kid0..kid2 and a file; each kid: a file. */
-function buildImage(t: { teardown(fn: () => void): void }): string {
+/** root: sub0..sub4 and a file; each sub: kid0..kid2 and a file; each kid: a file (in sub4, `bigFile` bytes). */
+function buildImage(t: { teardown(fn: () => void): void }, bigFile = 1): string {
   const work = tempDir('read-ahead');
   t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
   const src = path.join(work, 'src');
@@ -22,7 +29,7 @@ function buildImage(t: { teardown(fn: () => void): void }): string {
     fs.writeFileSync(path.join(src, `sub${s}`, 'file'), 'x');
     for (let k = 0; k < 3; k++) {
       fs.mkdirSync(path.join(src, `sub${s}`, `kid${k}`));
-      fs.writeFileSync(path.join(src, `sub${s}`, `kid${k}`, 'file'), 'x');
+      fs.writeFileSync(path.join(src, `sub${s}`, `kid${k}`, 'file'), s === 4 ? Buffer.alloc(bigFile, 7) : 'x');
     }
   }
   const img = path.join(work, 'img');
@@ -84,4 +91,43 @@ test('a directory is read ahead once: listing a subdirectory after its parent re
   await fresh.readdir(CTX, freshSub0.nodeid, 0, 0, 4096);
   await new Promise((r) => setTimeout(r, 50));
   t.true(first.length >= 3, `prefetched ${first.length} ranges`);
+});
+
+test('the tree read-ahead fills a mirrored bootstrap with every directory (inode and first block), and no file', async (t) => {
+  const img = buildImage(t, 256 * 1024); // metadata and data over several cache blocks
+  const size = fs.statSync(img).size;
+  const source = await FileMetaSource.open(img, size + META_CACHE_BLOCK); // mirrored, too large to be loaded whole
+  const meta = await RafsMetadata.open(source);
+  t.teardown(() => source.close());
+  const before = meta.cachedInodes;
+  await readAheadTree(meta);
+  t.is(meta.cachedInodes - before, 5 + 15, 'every directory below the root, and no file');
+  const memory = source.memory();
+  if (!memory?.present) return t.fail('mirrored');
+  const present = memory.present;
+  const isIn = (offset: number, length: number) => {
+    for (let b = Math.floor(offset / META_CACHE_BLOCK); b * META_CACHE_BLOCK < offset + length; b++) if (!present[b]) return false;
+    return true;
+  };
+  const walk = async (nid: number): Promise<number> => {
+    const dir = await meta.inode(nid);
+    t.true(isIn(meta.inodeOffset(nid), dir.inodeSize), `inode ${nid} in memory`);
+    const firstBlock = dir.layout === LAYOUT_FLAT_PLAIN ? dir.iu * meta.blockSize : inlineOffset(dir);
+    t.true(isIn(firstBlock, Math.min(meta.blockSize, dir.size)), `the first block of directory ${nid} in memory`);
+    let count = 1;
+    for (const e of await listFrom(meta, dir, 0, (d) => d)) {
+      if (e.fileType === EROFS_FT_DIR && !isDotOrDotDot(e.name)) count += await walk(e.nid);
+    }
+    return count;
+  };
+  t.is(await walk(meta.sb.rootNid), 1 + 5 + 15);
+  await readAheadTree(meta); // a second time reads nothing more
+  t.is(await FileMetaSource.open(img).then(async (whole) => {
+    await whole.preload();
+    const m = await RafsMetadata.open(whole);
+    const n = m.cachedInodes;
+    await readAheadTree(m);
+    await whole.close();
+    return m.cachedInodes - n;
+  }), 0, 'nothing to do for a bootstrap loaded whole');
 });

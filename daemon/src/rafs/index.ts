@@ -6,6 +6,7 @@
  */
 import * as path from 'path';
 import { openBootstrap } from './meta/bootstrap-open';
+import { readAheadTree } from './meta/directory';
 import { RafsMetadata } from './meta/metadata';
 import { LocalFsBackend } from './storage/localfs';
 import { BlobBackend } from './storage/backend';
@@ -33,7 +34,7 @@ export async function openRafs(opts: RafsOptions, hooks: OpenRafsHooks = {}): Pr
   let backend: BlobBackend | undefined;
   try {
     const meta = await RafsMetadata.open(source);
-    void source.preload();
+    void source.preload().then(() => readAheadTree(meta));
     const localfsDir = opts.localfsDir ?? (opts.blobs ? undefined : path.dirname(opts.bootstrap));
     const local = new LocalFsBackend({ blobIds: meta.blobIds(), dir: localfsDir, paths: opts.blobs, fallback: selfContainedBlob });
     backend = hooks.wrapBackend ? hooks.wrapBackend(local) : local;

@@ -110,6 +110,24 @@ export async function readAheadDirectories(meta: RafsMetadata, nids: number[]): 
   await readAhead(meta, nids, 2, { left: READ_AHEAD_DIRS, done });
 }
 
+/** Directories the tree read-ahead covers, and how deep it goes. */
+const TREE_READ_AHEAD_DIRS = 4096;
+const TREE_READ_AHEAD_LEVELS = 64;
+
+/**
+ * Reads the directory tree ahead, from the root, in the background once an image is mounted: each directory's
+ * inode and first block, at most TREE_READ_AHEAD_DIRS of them, no file touched. Only for a bootstrap kept in one
+ * buffer but not loaded whole (meta/source.ts), whose blocks native listings can then use: the walks after a
+ * mount find their directories in memory, whatever happens to the page cache. Never rejects.
+ */
+export async function readAheadTree(meta: RafsMetadata): Promise<void> {
+  const present = meta.source.memory()?.present;
+  if (!present || present.every((b) => b === 1)) return;
+  let done = readAheadDone.get(meta);
+  if (!done) readAheadDone.set(meta, done = new Set());
+  await readAhead(meta, [meta.sb.rootNid], TREE_READ_AHEAD_LEVELS, { left: TREE_READ_AHEAD_DIRS, done });
+}
+
 interface ReadAheadBudget { left: number; done: Set<number> }
 
 async function readAhead(meta: RafsMetadata, nids: number[], levels: number, budget: ReadAheadBudget): Promise<void> {
