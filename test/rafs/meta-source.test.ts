@@ -44,7 +44,7 @@ test.serial('preload() reads a small bootstrap whole: then peek() has every byte
   t.is(count, 0, 'reads are answered from memory');
 });
 
-test('a bootstrap that fits in the cache is mirrored in one buffer as it is read, block by block', async (t) => {
+test('a bootstrap is mirrored in one buffer as it is read, block by block', async (t) => {
   const { file: boot, data } = file(t, 200 * KiB);
   const source = await FileMetaSource.open(boot, 256 * KiB); // fits, but takes more than half: no preload
   t.teardown(() => source.close());
@@ -62,15 +62,31 @@ test('a bootstrap that fits in the cache is mirrored in one buffer as it is read
   t.is(memory.present[10] + memory.present[11], 2, 'read ahead into the mirror');
 });
 
-test('preload() leaves a bootstrap larger than half the cache alone; read() still fills the cache', async (t) => {
+test('preload() leaves a bootstrap larger than half the cache alone; past the cache size, blocks come and go', async (t) => {
   const { file: boot, data } = file(t, 200 * KiB);
-  const source = await FileMetaSource.open(boot, 128 * KiB); // half the cache is 64 KiB
+  const source = await FileMetaSource.open(boot, 4 * META_CACHE_BLOCK); // half the cache is 32 KiB
   t.teardown(() => source.close());
   await source.preload();
   t.is(source.peek(0, 16), undefined);
-  t.is(source.memory(), undefined, 'larger than the cache: blocks come and go');
-  t.deepEqual(await source.read(70 * KiB, 16, 'test'), data.subarray(70 * KiB, 70 * KiB + 16));
-  t.deepEqual(source.peek(70 * KiB, 16), data.subarray(70 * KiB, 70 * KiB + 16));
+  const present = source.memory()?.present;
+  if (!present) return t.fail('mirrored');
+  for (let i = 0; i < 10; i++) {
+    const offset = i * META_CACHE_BLOCK + 100;
+    t.deepEqual(await source.read(offset, 16, 'test'), data.subarray(offset, offset + 16), `block ${i}`);
+  }
+  t.deepEqual([...present.subarray(0, 10)], [1, 1, 1, 1, 0, 0, 0, 0, 0, 0], 'four blocks (the cache size) in the mirror');
+  t.deepEqual(source.peek(9 * META_CACHE_BLOCK, 16), data.subarray(9 * META_CACHE_BLOCK, 9 * META_CACHE_BLOCK + 16),
+    'the others in the least-recently-used set');
+  t.is(source.peek(5 * META_CACHE_BLOCK, 16), undefined, 'which keeps four');
+});
+
+test('a file too large to mirror keeps its blocks in the least-recently-used set only', async (t) => {
+  const { file: boot } = file(t, 16);
+  fs.truncateSync(boot, 1.5 * 1024 * 1024 * 1024); // sparse: 1.5 GiB of holes
+  const source = await FileMetaSource.open(boot, 512 * KiB);
+  t.teardown(() => source.close());
+  t.is(source.memory(), undefined);
+  t.deepEqual(await source.read(1024 * 1024 * 1024, 8, 'test'), Buffer.alloc(8));
 });
 
 test('a closed source reads nothing more ahead', async (t) => {

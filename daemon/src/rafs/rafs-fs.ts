@@ -148,7 +148,7 @@ export class RafsFs implements FileSystem {
 
   /**
    * Listings are answered natively (server/native-listings.ts) from the bootstrap as far as it is in memory
-   * (meta/source.ts: kept in one buffer when it fits in the cache): the replies readdir() leads to, with no
+   * (meta/source.ts: mirrored in one buffer up to the cache size): the replies readdir() leads to, with no
    * JavaScript of this class per request.
    */
   nativeListings(): NativeListings | undefined {

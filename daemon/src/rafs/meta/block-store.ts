@@ -1,8 +1,9 @@
 /**
- * Where FileMetaSource keeps the bootstrap blocks it has read. A bootstrap that fits in the cache gets a mirror: a
- * buffer the size of the file, filled block by block as they are read (or at once by a preload), never evicted,
- * and whose bytes can be handed out as they lie (native listings read the image from it, checking which blocks
- * are in). A larger one gets a least-recently-used set of blocks bounded by the cache size.
+ * Where FileMetaSource keeps the bootstrap blocks it has read. A mirror is a buffer the size of the file (memory
+ * is only taken where blocks are written), filled block by block as they are read, or at once by a preload, and
+ * whose bytes can be handed out as they lie: native listings read the image from it, checking which blocks are
+ * in. Blocks stay in the mirror up to the cache size; past it, the rest come and go in a least-recently-used set
+ * of the same size. A file too large to mirror has only such a set.
  */
 import { LruCache } from '../util/lru';
 
@@ -44,10 +45,13 @@ export class FileMirror implements BlockStore {
   readonly bytes: Buffer;
   readonly present: Uint8Array;
   private count = 0;
+  /** Blocks read once `maxBlocks` are in the mirror. */
+  private readonly overflow: LruBlocks;
 
-  constructor(readonly size: number, readonly blockSize: number) {
+  constructor(readonly size: number, readonly blockSize: number, private readonly maxBlocks: number) {
     this.bytes = Buffer.allocUnsafeSlow(size);
     this.present = new Uint8Array(Math.ceil(size / blockSize));
+    this.overflow = new LruBlocks(maxBlocks);
   }
 
   /** Every block is in. */
@@ -56,14 +60,24 @@ export class FileMirror implements BlockStore {
   }
 
   get(index: number): Buffer | undefined {
-    if (this.present[index] !== 1) return undefined;
+    if (this.present[index] !== 1) return this.overflow.get(index);
     return this.bytes.subarray(index * this.blockSize, Math.min(this.size, (index + 1) * this.blockSize));
   }
 
-  has(index: number): boolean { return this.present[index] === 1; }
+  has(index: number): boolean { return this.present[index] === 1 || this.overflow.has(index); }
+
+  /** [offset, offset + length) if every block it spans is in the mirror itself, else undefined. */
+  peekAcross(offset: number, length: number): Buffer | undefined {
+    if (offset + length > this.size) return undefined;
+    for (let i = Math.floor(offset / this.blockSize); i * this.blockSize < offset + length; i++) {
+      if (this.present[i] !== 1) return undefined;
+    }
+    return this.bytes.subarray(offset, offset + length);
+  }
 
   set(index: number, bytes: Buffer): void {
     if (index < 0 || index >= this.present.length || this.present[index] === 1) return;
+    if (this.count >= this.maxBlocks) return this.overflow.set(index, bytes);
     bytes.copy(this.bytes, index * this.blockSize, 0, Math.min(bytes.length, this.size - index * this.blockSize));
     this.markPresent(index);
   }
@@ -77,6 +91,7 @@ export class FileMirror implements BlockStore {
   clear(): void {
     this.present.fill(0);
     this.count = 0;
+    this.overflow.clear();
   }
 
   memory(): InMemory {

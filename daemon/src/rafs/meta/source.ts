@@ -3,7 +3,7 @@
  * small block cache), or a bootstrap held in memory (the one unpacked from a self-contained blob).
  * read() returns exactly the requested bytes or throws a RafsFormatError naming what lay beyond the end.
  * prefetch() loads bytes a request will soon need while other requests are served; peek() answers only from
- * memory. A bootstrap that fits in the cache is mirrored in one buffer as it is read (meta/block-store.ts), so
+ * memory. A bootstrap is mirrored in one buffer as it is read (meta/block-store.ts), up to the cache size, so
  * that listings can be answered natively from it (memory()); one small enough is loaded whole, in the
  * background (preload()), the way upstream nydusd maps its whole bootstrap: what a walk needs is then in the
  * daemon's memory, whatever happens to the page cache.
@@ -87,10 +87,16 @@ const PREFETCH_SPAN = 1024 * 1024;
 const MAX_PREFETCH_BLOCKS = PREFETCH_SPAN / CACHE_BLOCK;
 /** The block cache's default size. */
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * Files up to this size are mirrored (their blocks kept in one buffer of the file's size, which takes memory only
+ * where blocks are written): a plain mkfs.erofs image holds its file data too, and its metadata lies scattered
+ * among the data.
+ */
+const MIRROR_MAX_BYTES = 1024 * 1024 * 1024;
 
 export class FileMetaSource implements MetaSource {
   private readonly blocks: BlockStore;
-  /** The blocks, when the file fits in the cache: then reads of a complete mirror are answered from it at once. */
+  /** The blocks, unless the file is too large to mirror: reads of a complete mirror are answered from it at once. */
   private readonly mirror: FileMirror | undefined;
   private readonly pending = new Map<number, Promise<Buffer>>();
   private readonly prefetching = new Map<number, Promise<void>>();
@@ -99,7 +105,7 @@ export class FileMetaSource implements MetaSource {
 
   private constructor(private readonly fh: fsp.FileHandle, readonly size: number, readonly description: string,
     private readonly cacheBlocks: number) {
-    this.mirror = size <= cacheBlocks * CACHE_BLOCK ? new FileMirror(size, CACHE_BLOCK) : undefined;
+    this.mirror = size <= MIRROR_MAX_BYTES ? new FileMirror(size, CACHE_BLOCK, cacheBlocks) : undefined;
     this.blocks = this.mirror ?? new LruBlocks(cacheBlocks);
   }
 
@@ -176,13 +182,8 @@ export class FileMetaSource implements MetaSource {
   peek(offset: number, length: number): Buffer | undefined {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) return undefined;
     const index = Math.floor(offset / CACHE_BLOCK);
-    if (this.mirror) {
-      if (offset + length > this.size) return undefined;
-      for (let i = index; i * CACHE_BLOCK < offset + length; i++) if (!this.mirror.has(i)) return undefined;
-      return this.mirror.bytes.subarray(offset, offset + length);
-    }
     const at = offset - index * CACHE_BLOCK;
-    if (at + length > CACHE_BLOCK) return undefined;
+    if (at + length > CACHE_BLOCK) return this.mirror?.peekAcross(offset, length);
     const b = this.blocks.get(index);
     return b && at + length <= b.length ? b.subarray(at, at + length) : undefined;
   }
