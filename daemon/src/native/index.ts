@@ -121,8 +121,8 @@ export interface NativeAddon {
    * (fs/native-listings.ts), written into `out`: its length, or 0 when the request is left to the handlers.
    * result[0] receives the entries sent that are not directories. See daemon/native/src/erofs_listing.c.
    */
-  packErofsListingReply(msg: Uint8Array, image: Uint8Array, present: Uint8Array | undefined, conf: Float64Array, plus: boolean, maxWrite: number,
-    out: Uint8Array, result: Float64Array): number;
+  packErofsListingReply(msg: Uint8Array, image: Uint8Array, present: Uint8Array | undefined, conf: Float64Array,
+    plus: boolean, maxWrite: number, out: Uint8Array, result: Float64Array): number;
 
   zstdDecompress(src: Uint8Array, dst: Uint8Array): number;
   zstdCompress(src: Uint8Array, level: number): Buffer;

@@ -1,11 +1,11 @@
 /**
  * READDIR and names-only READDIRPLUS answered with one native call, before any Request is made, for directories
- * whose filesystem holds them in memory (FileSystem.nativeListings: rafs once its bootstrap is loaded whole). A
- * find walk is these two requests and nothing else; through the handlers, a fresh daemon's first find of a
+ * whose filesystem holds them in memory (FileSystem.nativeListings: rafs, its bootstrap as far as it is mirrored).
+ * A find walk is these two requests and nothing else; through the handlers, a fresh daemon's first find of a
  * 5,000-file image spent most of its time in JavaScript not yet compiled. The ReaddirplusAdvisor still decides
  * each READDIRPLUS (one that is to carry attributes goes to the handlers) and hears what was sent, and the metrics
  * count every request answered here. Whatever the native packer does not take (a malformed request, a bad cookie,
- * an image fault) goes to the handlers, which answer it or name the fault.
+ * a block not in memory yet, an image fault) goes to the handlers, which answer it, read it or name the fault.
  */
 import { Opcode } from '../abi/opcodes';
 import { IN_HEADER_SIZE, InSize, OUT_HEADER_SIZE, readU64 } from '../abi/structs';

@@ -115,7 +115,7 @@ const TREE_READ_AHEAD_DIRS = 4096;
 const TREE_READ_AHEAD_LEVELS = 64;
 
 /**
- * Reads the directory tree ahead, from the root, in the background once an image is mounted: each directory's
+ * Reads the directory tree ahead, from the root, in the background once an image is open: each directory's
  * inode and first block, at most TREE_READ_AHEAD_DIRS of them, no file touched. Only for a bootstrap mirrored in
  * one buffer but not loaded whole (meta/source.ts), whose blocks native listings can then use: the walks after a
  * mount find their directories in memory, whatever happens to the page cache. Never rejects.
