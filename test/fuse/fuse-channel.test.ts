@@ -77,3 +77,30 @@ test.serial('with synchronous replies the reader polls at once, and not at all w
   await turn();
   t.deepEqual(events, ['request+reply']);
 });
+
+test.serial('left to other readers, the channel reads nothing; it reads again when they stop, but only while started', async (t) => {
+  const fd = fifo(t);
+  const got: string[] = [];
+  const channel = new FuseChannel(fd, 8192, (msg) => got.push(msg.toString()), () => got.push('end'));
+  t.teardown(() => channel.close());
+  channel.start();
+  channel.leaveTo(true);
+  t.true(channel.reading, 'the requests are still being read, by the others');
+  fs.writeSync(fd, Buffer.from('first'));
+  await turn();
+  t.deepEqual(got, [], 'left to the others: not read here');
+  channel.leaveTo(false);
+  await turn();
+  t.deepEqual(got, ['first'], 'they stopped: read here');
+
+  channel.leaveTo(true);
+  channel.stop();
+  channel.leaveTo(false);
+  fs.writeSync(fd, Buffer.from('second'));
+  await turn();
+  t.deepEqual(got, ['first'], 'stopped: the others stopping does not start it');
+  t.false(channel.reading);
+  channel.start();
+  await turn();
+  t.deepEqual(got, ['first', 'second']);
+});

@@ -41,6 +41,8 @@ interface Rig {
   /** The test's end of the pair. */
   peer: number;
   forwarded: Buffer[];
+  /** How many times the threads said they had all stopped reading (onIdle). */
+  idles: number;
   content: Buffer;
   fileFd: number;
   send(msg: Buffer): void;
@@ -56,7 +58,7 @@ function rig(t: ExecutionContext, threads = 2): Rig {
   fs.writeFileSync(path.join(dir, 'f'), content);
   const fileFd = fs.openSync(path.join(dir, 'f'), 'r');
   const forwarded: Buffer[] = [];
-  const rt = new ReadThreads(ours, threads, 64 * 1024, 16 * 1024, (msg) => forwarded.push(msg));
+  const rt = new ReadThreads(ours, threads, 64 * 1024, 16 * 1024, (msg) => forwarded.push(msg), () => rigged.idles++);
   t.teardown(() => {
     rt.close();
     native.close(ours);
@@ -64,8 +66,8 @@ function rig(t: ExecutionContext, threads = 2): Rig {
     fs.closeSync(fileFd);
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  return {
-    threads: rt, peer, forwarded, content, fileFd,
+  const rigged: Rig = {
+    threads: rt, peer, forwarded, idles: 0, content, fileFd,
     send: (msg) => t.is(native.write(peer, msg, 0, msg.length), msg.length),
     async reply() {
       const buf = Buffer.alloc(64 * 1024);
@@ -82,6 +84,7 @@ function rig(t: ExecutionContext, threads = 2): Rig {
       throw new Error('no reply within 1 s');
     },
   };
+  return rigged;
 }
 
 async function forwardedCount(r: Rig, n: number): Promise<void> {
@@ -266,4 +269,35 @@ test.serial('100 ms after their last READ the threads stop reading; a READ of a 
   t.true(r.threads.active);
   await forwardedCount(r, 1);
   t.deepEqual(r.forwarded, [waiting], 'woken: the waiting message is read and handed over');
+});
+
+/** Waits up to 1 s for onIdle to have been called more than `seen` times; returns the count. */
+async function idlesAfter(r: Rig, seen: number): Promise<number> {
+  for (let i = 0; i < 200 && r.idles <= seen; i++) await sleep(5);
+  return r.idles;
+}
+
+test.serial('onIdle tells the main thread each time every thread has stopped reading: idle, paused, or the last handle removed', async (t) => {
+  const r = rig(t);
+  r.threads.add(5, 7, r.fileFd, 0);
+  let seen = r.idles;
+  r.send(readRequest(1, 5, 7, 0, 10));
+  t.deepEqual((await r.reply()).data, r.content.subarray(0, 10));
+  t.is(r.idles, seen, 'reading: not idle');
+  await sleep(50);
+  t.is(r.idles, seen, 'within 100 ms of a READ: not idle');
+  seen = await idlesAfter(r, seen);
+  t.false(r.threads.active, 'idle after 100 ms without a READ');
+  t.true(seen > 0, 'onIdle was called');
+
+  r.threads.mainRead(5, 7);
+  t.true(r.threads.active, 'woken');
+  r.threads.pause();
+  t.true(await idlesAfter(r, seen) > seen, 'paused: onIdle');
+  seen = r.idles;
+  r.threads.resume();
+  t.true(r.threads.active);
+  r.threads.remove(5, 7);
+  t.false(r.threads.active);
+  t.true(await idlesAfter(r, seen) > seen, 'last handle removed: onIdle');
 });

@@ -2,19 +2,21 @@
  * nydusd's read threads on a passthrough_fs mount: O_DIRECT reads (which the daemon serves itself) are answered
  * by the threads while everything else keeps working through the main thread, the bytes are the file's, GetMetrics
  * counts the reads the threads answered, and with --thread-num 0 the main thread answers them all. On rafs
- * (mkfs.erofs images, at the root and at a sub-path): large files are read from their pieces by the threads.
+ * (mkfs.erofs images, at the root and at a sub-path): large files are read from their pieces by the threads; a
+ * sequential reader by them alone, and the main thread reads again once they stop.
  */
 import type { ExecutionContext } from 'ava';
-import { execFileSync } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { mountingTests, RunningNydusd, startNydusd } from './nydusd-process';
+import { isMounted, mountingTests, NYDUSD, RunningNydusd, startNydusd } from './nydusd-process';
 import { mkfsErofs } from '../rafs/helpers/system';
 
 const e2e = mountingTests('nydusd read-thread tests need root and /dev/fuse');
 
 const READERS = 4;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const FILE_BYTES = 4 * 1024 * 1024;
 
 interface SessionMetrics {
@@ -124,4 +126,54 @@ e2e('rafs: large files are read by the read threads, at the root and at a sub-pa
 
 e2e('rafs with --thread-num 0: the main thread reads them all', async (t) => {
   t.is((await rafsReads(t, ['--thread-num', '0'])).reads_on_threads, 0);
+});
+
+/** nydusd serving `img` with no API socket (nothing but the FUSE session keeps it running); killed at teardown. */
+async function nydusdWithoutApi(t: ExecutionContext, img: string, mnt: string): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [NYDUSD, '--mountpoint', mnt, '--bootstrap', img, '--log-level', 'warn'], { stdio: 'ignore' });
+  t.teardown(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    if (isMounted(mnt)) execFileSync('umount', ['-l', mnt]);
+  });
+  for (let i = 0; i < 300 && !isMounted(mnt); i++) await sleep(20);
+  t.true(isMounted(mnt), 'mounted');
+  return proc;
+}
+
+e2e('rafs: a sequential reader is answered by the read threads alone, and without an API socket nydusd stays up once they stop', async (t) => {
+  const work = fs.mkdtempSync('/tmp/nydus-rafs-rt-');
+  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+  const src = path.join(work, 'src');
+  const mnt = path.join(work, 'mnt');
+  fs.mkdirSync(src);
+  fs.mkdirSync(mnt);
+  const big = crypto.randomBytes(16 * 1024 * 1024);
+  fs.writeFileSync(path.join(src, 'big'), big);
+  fs.writeFileSync(path.join(src, 'small'), 'small file\n');
+  const img = path.join(work, 'img');
+  mkfsErofs(img, src, ['--chunksize=1048576']);
+  const sum = crypto.createHash('sha256').update(big).digest('hex');
+
+  // With the API: how many of the READs the threads answered.
+  const d = await startNydusd(t, [], ['--bootstrap', img]);
+  await d.waitState('DAEMON_STATE_RUNNING');
+  t.is(execFileSync('bash', ['-c', `dd if=${d.mnt}/big bs=1M status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0], sum);
+  const metrics = await sessionMetrics(d);
+  const reads = metrics.opcodes.find((op) => op.opcode === 'READ')?.count ?? 0;
+  t.true(reads >= 16, `READs ${reads}`);
+  // Before the main thread left reading to the threads, it took about a third of them.
+  t.is(metrics.reads_on_threads, reads, 'every READ on the read threads');
+
+  // Without it: the threads stop 100 ms after the last READ, and the main thread must take over again.
+  const proc = await nydusdWithoutApi(t, img, mnt);
+  t.is(execFileSync('bash', ['-c', `sha256sum < ${mnt}/big`], { encoding: 'utf8' }).split(' ')[0], sum);
+  await sleep(400);
+  t.is(proc.exitCode, null, 'still running with the threads idle');
+  t.is(fs.readFileSync(path.join(mnt, 'small'), 'utf8'), 'small file\n', 'served by the main thread again');
+  t.is(execFileSync('bash', ['-c', `tail -c 1048576 ${mnt}/big | sha256sum`], { encoding: 'utf8' }).split(' ')[0],
+    crypto.createHash('sha256').update(big.subarray(big.length - 1048576)).digest('hex'), 'the threads woken again');
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  proc.kill('SIGTERM');
+  t.is(await exited, 0);
+  t.false(isMounted(mnt), 'unmounted');
 });

@@ -6,9 +6,11 @@
  * registered (nodeid, fh) is answered here; every other message is queued and handed to the main thread.
  * While no handle is registered, or while paused, the threads do not read the fd at all; nor do they once IDLE_MS
  * have passed without a READ for them: the main thread then reads everything itself (without the hop through
- * them), and a READ of a registered handle that reaches it wakes them (readThreadsWake).
+ * them), and a READ of a registered handle that reaches it wakes them (readThreadsWake). While they read, the main
+ * thread may leave every request to them; so whenever all of them have stopped, onMessages is called with idle
+ * true, telling it to read again.
  *
- * readThreadsStart(fuseFd, threads, msgBufSize, maxRead, onMessages(Buffer[])) -> handle | -errno
+ * readThreadsStart(fuseFd, threads, msgBufSize, maxRead, onMessages(Buffer[], idle)) -> handle | -errno
  * readThreadsAdd(h, nodeid, fh, fd, tag)   readThreadsRemove(h, nodeid, fh) -> 0 | -ENOENT
  *   A removal waits for a pread in progress on that handle, so the caller may close the fd afterwards; after the
  *   last one, the threads have stopped reading when it returns. Adding a handle already there counts one more
@@ -20,7 +22,8 @@
  * readThreadsPause(h) -> Buffer[]: the threads stop reading; returns the messages they had read but not handed over.
  * readThreadsResume(h)   readThreadsClose(h) -> Buffer[] (as pause, then the threads end)
  * readThreadsStats(h) -> number[]: per tag with reads since the last call: tag, count, errors, bytes, totalNs,
- *   maxNs, then BUCKETS latency buckets (log2 microseconds, as the JS metrics); the counters restart at zero. */
+ *   maxNs, then BUCKETS latency buckets (log2 microseconds, as the JS metrics); the counters restart at zero.
+ * readThreadsHoldLoop(h, on): while on, the threads keep the event loop alive (as the main thread's poll did). */
 #include "common.h"
 #include <limits.h>
 #include <poll.h>
@@ -92,6 +95,7 @@ typedef struct read_threads {
   pthread_cond_t wake;          /* parked threads wait here */
   pthread_cond_t parked_cv;     /* pause() waits here for every thread to park */
   int registered, paused, exiting, dead, parked;
+  int went_idle;                /* atomic: every thread parked since the main thread last heard */
   uint64_t active_until;        /* atomic, CLOCK_MONOTONIC ns: the threads read until then */
 
   pthread_rwlock_t table_lock;  /* read: a lookup and its pread; write: add, remove */
@@ -247,7 +251,12 @@ static void forward(read_threads *s, const uint8_t *msg, size_t n) {
 static int wait_for_work(read_threads *s) {
   pthread_mutex_lock(&s->mu);
   while (!s->exiting && (s->paused || s->registered == 0 || s->dead || active_ms(s) == 0)) {
-    if (++s->parked == s->nthreads) pthread_cond_broadcast(&s->parked_cv);
+    if (++s->parked == s->nthreads) {
+      pthread_cond_broadcast(&s->parked_cv);
+      /* Nobody reads for the main thread now: it reads again (it may have left reading to us). */
+      __atomic_store_n(&s->went_idle, 1, __ATOMIC_RELEASE);
+      uv_async_send(&s->async);
+    }
     pthread_cond_wait(&s->wake, &s->mu);
     s->parked--;
   }
@@ -309,14 +318,17 @@ static void on_async(uv_async_t *h) {
   napi_env env = s->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value arr = take_queue(env, s);
+  int idle = __atomic_exchange_n(&s->went_idle, 0, __ATOMIC_ACQUIRE);
+  napi_value args[2];
+  args[0] = take_queue(env, s);
+  napi_get_boolean(env, idle, &args[1]);
   uint32_t len = 0;
-  napi_get_array_length(env, arr, &len);
-  if (len > 0) {
+  napi_get_array_length(env, args[0], &len);
+  if (len > 0 || idle) {
     napi_value cb, recv, result;
     napi_get_reference_value(env, s->cb, &cb);
     napi_get_global(env, &recv);
-    if (napi_make_callback(env, s->ctx, recv, cb, 1, &arr, &result) == napi_pending_exception) {
+    if (napi_make_callback(env, s->ctx, recv, cb, 2, args, &result) == napi_pending_exception) {
       napi_value exc;
       napi_get_and_clear_last_exception(env, &exc);
       napi_fatal_exception(env, exc);
@@ -630,6 +642,19 @@ static napi_value rt_active(napi_env env, napi_callback_info info) {
   return num(env, reading && active_ms(s) > 0 ? 1 : 0);
 }
 
+/* The threads' wake-up handle keeps the event loop alive while `on`: the main thread has left reading /dev/fuse to
+ * them, and its own poll handle, which kept the loop alive, is closed meanwhile. */
+static napi_value rt_hold_loop(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, -EBADF);
+  bool on = false;
+  napi_get_value_bool(env, argv[1], &on);
+  if (on) uv_ref((uv_handle_t *)&s->async);
+  else uv_unref((uv_handle_t *)&s->async);
+  return num(env, 0);
+}
+
 static napi_value rt_close(napi_env env, napi_callback_info info) {
   ARGS(1);
   read_threads *s = get_threads(env, argv[0]);
@@ -670,5 +695,6 @@ void register_read_threads(napi_env env, napi_value exports) {
   export_fn(env, exports, "readThreadsPause", rt_pause);
   export_fn(env, exports, "readThreadsResume", rt_resume);
   export_fn(env, exports, "readThreadsClose", rt_close);
+  export_fn(env, exports, "readThreadsHoldLoop", rt_hold_loop);
   export_fn(env, exports, "readThreadsStats", rt_stats);
 }

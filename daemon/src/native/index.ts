@@ -83,7 +83,7 @@ export interface NativeAddon {
    * thread. See daemon/native/src/read_threads.c.
    */
   readThreadsStart(fuseFd: number, threads: number, msgBufSize: number, maxRead: number,
-    onMessages: (msgs: Buffer[]) => void): ReadThreadsHandle | number;
+    onMessages: (msgs: Buffer[], idle: boolean) => void): ReadThreadsHandle | number;
   readThreadsAdd(h: ReadThreadsHandle, nodeid: number, fh: number, fd: number, tag: number): number;
   /**
    * Registers a handle whose file is `size` bytes made of pieces of other files: `extents` holds [fileOffset,
@@ -106,6 +106,8 @@ export interface NativeAddon {
   readThreadsClose(h: ReadThreadsHandle): Buffer[] | number;
   /** Per tag read since the last call: tag, count, errors, bytes, totalNs, maxNs, 32 log2-microsecond buckets. */
   readThreadsStats(h: ReadThreadsHandle): number[];
+  /** While `on`, the threads keep the event loop alive (the main thread has left reading /dev/fuse to them). */
+  readThreadsHoldLoop(h: ReadThreadsHandle, on: boolean): number;
 
   /**
    * On the libuv threadpool, reads the directory `name` in `parentFd` (never followed if a symlink) into the host's

@@ -34,7 +34,7 @@ export interface SessionAdoptOptions {
   readThreads?: number;
 }
 
-export const DEFAULT_READ_THREADS = 2;
+export const DEFAULT_READ_THREADS = 3;
 
 export class FuseSession {
   readonly metrics = new FuseMetrics();
@@ -60,7 +60,6 @@ export class FuseSession {
     const size = readBufferSize(init ? init.maxWrite : (initOptions.maxPages || 256) * 4096);
     this.channel = new FuseChannel(fd, size, (msg) => this.dispatcher?.dispatch(msg), (errno) => this.connectionEnded(errno));
     this.channel.repliesPending = () => (this.dispatcher?.inFlightCount ?? 0) > 0;
-    this.channel.othersReading = () => this.readThreads?.active ?? false;
     this.metrics.beforeSnapshot = () => {
       for (const reads of this.readThreads?.takeStats() ?? []) this.metrics.recordThreadReads(reads.tag, reads);
     };
@@ -123,8 +122,13 @@ export class FuseSession {
         hooks: this.requestHooks,
         readOffload: this.readThreadCount > 0 ? {
           add: (nodeid, fh, how) => this.offloadReads(nodeid, fh, how, instanceOf(nodeid)),
-          remove: (nodeid, fh) => this.readThreads?.remove(nodeid, fh),
-          mainRead: (nodeid, fh) => this.readThreads?.mainRead(nodeid, fh),
+          remove: (nodeid, fh) => {
+            this.readThreads?.remove(nodeid, fh);
+            this.shareReading();
+          },
+          mainRead: (nodeid, fh) => {
+            if (this.readThreads?.mainRead(nodeid, fh)) this.shareReading();
+          },
         } : undefined,
       });
       if (this.initState) this.offerBackingFiles(this.initState);
@@ -133,6 +137,17 @@ export class FuseSession {
     }
     this.channel.start();
     this.readThreads?.resume();
+    this.shareReading();
+  }
+
+  /**
+   * While the read threads read /dev/fuse, the main thread's reader leaves every request to them (they hand it
+   * what is not theirs); once they stop, it reads again. Called whenever their state may have changed.
+   */
+  private shareReading(): void {
+    const others = this.readThreads?.active ?? false;
+    this.readThreads?.holdLoop(others);
+    this.channel.leaveTo(others);
   }
 
   /** Has the read threads (started at the first handle) answer READs of `fh`; on failure the main thread does. */
@@ -142,9 +157,10 @@ export class FuseSession {
       if (!this.readThreads) {
         const maxRead = this.initState.maxWrite;
         this.readThreads = new ReadThreads(this.fd, this.readThreadCount, readBufferSize(maxRead), maxRead,
-          (msg) => this.dispatcher?.dispatch(msg));
+          (msg) => this.dispatcher?.dispatch(msg), () => this.shareReading());
       }
       this.readThreads.add(nodeid, fh, how, instance);
+      this.shareReading();
     } catch (err) {
       this.log.warn('read threads unavailable: reads stay on the main thread', { error: (err as Error).message });
       this.readThreadCount = 0;
@@ -163,6 +179,7 @@ export class FuseSession {
   async stop(): Promise<void> {
     this.channel.stop();
     this.readThreads?.pause();
+    this.shareReading();
     await this.dispatcher?.drain();
   }
 
@@ -177,6 +194,7 @@ export class FuseSession {
   private endReadThreads(): void {
     this.readThreads?.close();
     this.readThreads = undefined;
+    this.shareReading();
   }
 
   /** Unmounts (lazily if busy) and closes. */

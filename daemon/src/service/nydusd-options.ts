@@ -44,7 +44,7 @@ SIGTERM or SIGINT, then unmounts and exits 0.
   --log-level L             error, warn, info (default), debug, trace
   --log-file FILE           write logs to FILE instead of stderr
   --thread-num N            threads, beside the main one, that answer reads of files the daemon serves itself
-                            (O_DIRECT opens, or every open without kernel passthrough); 0: none (default 2)
+                            (O_DIRECT opens, or every open without kernel passthrough); 0: none (default 3)
   --read-ahead-kb N         the mount's readahead window (default 1024; 0 keeps the kernel's 128)
   --busy-poll-us N          keep polling /dev/fuse for up to N microseconds when it runs dry, adaptively, instead
                             of sleeping at once (default ${DEFAULT_BUSY_POLL_US}; 0 turns it off)

@@ -2,7 +2,8 @@
  * The /dev/fuse transport: reads requests with a uv_poll readiness callback on the non-blocking fd (no
  * libuv threadpool worker is ever parked in read()), hands each message to a callback as its own Buffer,
  * and writes replies with one writev each. Reading can be paused and resumed without losing anything: the
- * kernel keeps unread requests queued, so applications simply wait.
+ * kernel keeps unread requests queued, so applications simply wait. It can also be left to other readers of the
+ * fd for a while (leaveTo: the read threads), which hand it the requests that are not theirs.
  */
 import { E } from '../fs/errno';
 import { native, POLL_READABLE, PollHandle } from '../native';
@@ -19,12 +20,11 @@ export class FuseChannel {
   busyPoll: BusyPoll | undefined;
   /** Whether requests read so far still wait for their replies (set by the session). */
   repliesPending: () => boolean = () => false;
-  /**
-   * Whether other threads read the fd now (ReadThreads): then the reader does not busy-poll. They catch the next
-   * request as soon as it comes, and polling here would take the CPU they and the applications need.
-   */
-  othersReading: () => boolean = () => false;
   private pollDeferred = false;
+  /** start() was called and stop() was not since. */
+  private wanted = false;
+  /** Other readers take every request for now (see leaveTo): the poll is closed meanwhile. */
+  private leftToOthers = false;
 
   constructor(
     readonly fd: number,
@@ -37,8 +37,9 @@ export class FuseChannel {
     native.setNonblock(fd, true);
   }
 
+  /** Whether requests are being read: by this reader, or by the others it left them to. */
   get reading(): boolean {
-    return this.poll !== undefined;
+    return this.wanted && !this.closed;
   }
 
   resize(bufSize: number): void {
@@ -46,13 +47,35 @@ export class FuseChannel {
   }
 
   start(): void {
+    this.wanted = true;
+    if (!this.leftToOthers) this.openPoll();
+  }
+
+  stop(): void {
+    this.wanted = false;
+    this.closePoll();
+  }
+
+  /**
+   * `yes`: other threads read every request for now (ReadThreads, active) and hand this one what is not theirs;
+   * this reader stops, so that three readers do not compete for each request. `no`: this reader reads again (if
+   * started). The caller must undo it whenever the others stop, or requests would wait unread.
+   */
+  leaveTo(others: boolean): void {
+    if (this.leftToOthers === others) return;
+    this.leftToOthers = others;
+    if (others) this.closePoll();
+    else if (this.wanted) this.openPoll();
+  }
+
+  private openPoll(): void {
     if (this.poll || this.closed) return;
     const h = native.pollStart(this.fd, POLL_READABLE, () => this.drainReadable());
     if (typeof h === 'number') throw new Error(`cannot poll /dev/fuse: ${h}`);
     this.poll = h;
   }
 
-  stop(): void {
+  private closePoll(): void {
     if (!this.poll) return;
     native.pollClose(this.poll);
     this.poll = undefined;
@@ -78,7 +101,7 @@ export class FuseChannel {
     let handled = 0;
     for (let i = 0; i < BATCH && this.poll; i++) {
       let n = native.read(this.fd, this.buf, 0, this.buf.length);
-      if (n === -E.EAGAIN && this.busyPoll && !this.othersReading()) n = this.whenDry(this.busyPoll, handled > 0);
+      if (n === -E.EAGAIN && this.busyPoll) n = this.whenDry(this.busyPoll, handled > 0);
       if (n > 0) {
         const msg = Buffer.allocUnsafe(n);
         this.buf.copy(msg, 0, 0, n);

@@ -10,6 +10,10 @@
  * paused (a stopped session reads no request), or once 100 ms have passed without a READ for them: a registered
  * file held open but not being read (a mapped library, say) then costs the mount's other requests nothing. A READ
  * of a registered handle that reaches the main thread meanwhile wakes them (mainRead).
+ *
+ * While they read, the main thread's reader leaves every request to them (FuseChannel.leaveTo): with three readers
+ * on the fd, a third of a sequential reader's READs went to the main thread, whose slower path held up the
+ * kernel's readahead behind them. `onIdle` tells the session when all of them have stopped, so that it reads again.
  */
 import type { ReadExtents } from '../fs/filesystem';
 import { native, ReadThreadsHandle } from '../native';
@@ -46,6 +50,8 @@ export class ReadThreads {
     private readonly maxRead: number,
     /** Messages the threads read that are not theirs to answer: dispatch them on the main thread. */
     private readonly onMessage: (msg: Buffer) => void,
+    /** Every thread stopped reading (idle, paused or the connection gone): the main thread must read again. */
+    private readonly onIdle: () => void = () => undefined,
   ) {}
 
   /**
@@ -71,9 +77,14 @@ export class ReadThreads {
     else this.keys.delete(key);
   }
 
-  /** A READ of (nodeid, fh) reached the main thread: if the handle is registered, the threads read again. */
-  mainRead(nodeid: number, fh: number): void {
-    if (this.handle && !this.paused && this.keys.size > 0 && this.keys.has(`${nodeid}:${fh}`)) native.readThreadsWake(this.handle);
+  /**
+   * A READ of (nodeid, fh) reached the main thread: if the handle is registered, the threads read again. Returns
+   * whether they were woken.
+   */
+  mainRead(nodeid: number, fh: number): boolean {
+    if (!this.handle || this.paused || this.keys.size === 0 || !this.keys.has(`${nodeid}:${fh}`)) return false;
+    native.readThreadsWake(this.handle);
+    return true;
   }
 
   /** Whether handles are registered and the threads are not paused (they may be idle). */
@@ -87,6 +98,11 @@ export class ReadThreads {
   }
 
   private paused = false;
+
+  /** While `on`, the threads keep the process running, as the main thread's reader did before it left reading to them. */
+  holdLoop(on: boolean): void {
+    if (this.handle) native.readThreadsHoldLoop(this.handle, on);
+  }
 
   /** The threads stop reading /dev/fuse; the requests they had read are dispatched before this returns. */
   pause(): void {
@@ -123,7 +139,10 @@ export class ReadThreads {
   }
 
   private startThreads(): ReadThreadsHandle {
-    const h = native.readThreadsStart(this.fd, this.threads, this.msgBufSize, this.maxRead, (msgs) => this.deliver(msgs));
+    const h = native.readThreadsStart(this.fd, this.threads, this.msgBufSize, this.maxRead, (msgs, idle) => {
+      this.deliver(msgs);
+      if (idle) this.onIdle();
+    });
     if (typeof h === 'number') throw new Error(`cannot start the read threads: errno ${-h}`);
     return h;
   }
