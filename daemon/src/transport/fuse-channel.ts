@@ -57,9 +57,9 @@ export class FuseChannel {
   }
 
   /**
-   * `yes`: other threads read every request for now (ReadThreads, active) and hand this one what is not theirs;
-   * this reader stops, so that three readers do not compete for each request. `no`: this reader reads again (if
-   * started). The caller must undo it whenever the others stop, or requests would wait unread.
+   * `others` true: other threads read every request for now (ReadThreads, while active) and hand this reader what
+   * is not theirs; it stops reading, so that it does not take requests theirs would answer sooner. false: it reads
+   * again (if started). The caller must call this with false whenever the others stop, or requests would wait unread.
    */
   leaveTo(others: boolean): void {
     if (this.leftToOthers === others) return;
