@@ -14,6 +14,7 @@ import { Opcode } from '../../daemon/src/abi/opcodes';
 import { E } from '../../daemon/src/fs/errno';
 import { native, O_DIRECTORY } from '../../daemon/src/native';
 import { ReadThreads } from '../../daemon/src/transport/read-threads';
+import { mountingTests, startNydusd } from '../service/nydusd-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -280,6 +281,7 @@ async function idlesAfter(r: Rig, seen: number): Promise<number> {
 test.serial('onIdle tells the main thread each time every thread has stopped reading: idle, paused, or the last handle removed', async (t) => {
   const r = rig(t);
   r.threads.add(5, 7, r.fileFd, 0);
+  await sleep(20); // the threads parked once at their start, before the handle was registered
   let seen = r.idles;
   r.send(readRequest(1, 5, 7, 0, 10));
   t.deepEqual((await r.reply()).data, r.content.subarray(0, 10));
@@ -300,4 +302,45 @@ test.serial('onIdle tells the main thread each time every thread has stopped rea
   r.threads.remove(5, 7);
   t.false(r.threads.active);
   t.true(await idlesAfter(r, seen) > seen, 'last handle removed: onIdle');
+});
+
+/** A file whose reads hang: on a nydusd mount (no kernel passthrough) that is stopped, so it reads no request. */
+const withStorage = mountingTests('the stalled() test needs root and /dev/fuse');
+
+withStorage('stalled() says when every thread has been stuck in one READ for the given time', async (t) => {
+  const storage = await startNydusd(t, ['--no-kernel-passthrough']);
+  await storage.waitState('DAEMON_STATE_RUNNING');
+  fs.writeFileSync(path.join(storage.shared, 'slow'), crypto.randomBytes(16 << 20));
+  const slowFd = fs.openSync(path.join(storage.mnt, 'slow'), 'r');
+  t.teardown(() => fs.closeSync(slowFd));
+  const r = rig(t);
+  r.threads.add(5, 7, slowFd, 0);
+  r.send(readRequest(1, 5, 7, 0, 4096));
+  t.is((await r.reply()).len, 16 + 4096, 'read while the storage runs');
+  t.false(r.threads.stalled(20));
+
+  await storage.client.call('Stop');
+  try {
+    // Far past what the first read's readahead could have brought into the page cache: these reach the daemon.
+    r.send(readRequest(2, 5, 7, 8 << 20, 4096));
+    await sleep(60);
+    t.false(r.threads.stalled(20), 'one of the two threads is still free');
+    r.send(readRequest(3, 5, 7, 12 << 20, 4096));
+    for (let i = 0; i < 200 && !r.threads.stalled(20); i++) await sleep(10);
+    t.true(r.threads.stalled(20), 'both stuck for 20 ms or more');
+    t.false(r.threads.stalled(5000), 'not for 5 s');
+  } finally {
+    await storage.client.call('Start');
+  }
+  // Both replies, read from the stream socket standing in for /dev/fuse (possibly in one read).
+  const buf = Buffer.alloc(64 * 1024);
+  let got = 0;
+  for (let i = 0; i < 200 && got < 2 * (16 + 4096); i++) {
+    const n = native.read(r.peer, buf, got, buf.length - got);
+    if (n > 0) got += n;
+    else await sleep(5);
+  }
+  t.is(got, 2 * (16 + 4096));
+  t.deepEqual([buf.readBigUInt64LE(8), buf.readBigUInt64LE(16 + 4096 + 8)].sort(), [2n, 3n]);
+  t.false(r.threads.stalled(20), 'answered: free again');
 });

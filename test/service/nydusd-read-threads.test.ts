@@ -6,7 +6,7 @@
  * sequential reader by them alone, and the main thread reads again once they stop.
  */
 import type { ExecutionContext } from 'ava';
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -176,4 +176,49 @@ e2e('rafs: a sequential reader is answered by the read threads alone, and withou
   proc.kill('SIGTERM');
   t.is(await exited, 0);
   t.false(isMounted(mnt), 'unmounted');
+});
+
+/** Runs `cmd` in bash; resolves with its stdout, or rejects (also after `timeoutMs`). */
+function shell(cmd: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', ['-c', cmd], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+}
+
+e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage, the main thread answers the mount\'s other requests', async (t) => {
+  // The "storage": a second nydusd serving the blob's directory without kernel passthrough; stopped, it reads nothing.
+  const storage = await startNydusd(t, ['--no-kernel-passthrough']);
+  await storage.waitState('DAEMON_STATE_RUNNING');
+  const src = path.join(storage.dir, 'src');
+  fs.mkdirSync(path.join(src, 'dir'), { recursive: true });
+  const big = crypto.randomBytes(16 * 1024 * 1024);
+  fs.writeFileSync(path.join(src, 'big'), big);
+  fs.writeFileSync(path.join(src, 'dir', 'small'), 'small\n');
+  const boot = path.join(storage.dir, 'image.boot');
+  mkfsErofs(boot, src, ['--chunksize=1048576', `--blobdev=${path.join(storage.shared, 'image.blob')}`]);
+
+  const d = await startNydusd(t, [], ['--bootstrap', boot, '--blob', path.join(storage.mnt, 'image.blob')]);
+  await d.waitState('DAEMON_STATE_RUNNING');
+  // A first read opens the blob (through the storage, still running) and builds the file's read map.
+  t.is(execFileSync('bash', ['-c', `dd if=${d.mnt}/big bs=1M count=1 status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0],
+    crypto.createHash('sha256').update(big.subarray(0, 1 << 20)).digest('hex'));
+  const readBefore = (await sessionMetrics(d)).reads_on_threads;
+  await storage.client.call('Stop');
+  // Readers at three places in the file, past what the first read brought into any page cache: each READ hangs
+  // in a read thread's pread on the stopped storage.
+  const sums = [4, 8, 12].map((mib) => shell(`dd if=${d.mnt}/big bs=1M skip=${mib} count=2 status=none | sha256sum`, 20_000));
+  let finished = 0;
+  for (const sum of sums) sum.then(() => finished++, () => undefined);
+  try {
+    await sleep(300);
+    const listing = await shell(`ls ${d.mnt}/dir && stat -c %s ${d.mnt}/dir/small`, 3_000);
+    t.is(listing, 'small\n6\n', 'listed and stat\'ed while the readers hang');
+    t.is(finished, 0, 'the readers were still waiting for the storage');
+    t.is((await sessionMetrics(d)).reads_on_threads, readBefore, 'no READ answered since the storage stopped');
+  } finally {
+    await storage.client.call('Start');
+  }
+  const got = await Promise.all(sums);
+  [4, 8, 12].forEach((mib, i) => t.is(got[i].split(' ')[0],
+    crypto.createHash('sha256').update(big.subarray(mib << 20, (mib + 2) << 20)).digest('hex'), `reader at ${mib} MiB`));
 });

@@ -23,7 +23,8 @@
  * readThreadsResume(h)   readThreadsClose(h) -> Buffer[] (as pause, then the threads end)
  * readThreadsStats(h) -> number[]: per tag with reads since the last call: tag, count, errors, bytes, totalNs,
  *   maxNs, then BUCKETS latency buckets (log2 microseconds, as the JS metrics); the counters restart at zero.
- * readThreadsHoldLoop(h, on): while on, the threads keep the event loop alive (as the main thread's poll did). */
+ * readThreadsHoldLoop(h, on): while on, the threads keep the event loop alive (as the main thread's poll did).
+ * readThreadsStalled(h, ms) -> 1 | 0: every thread has been answering one READ for ms or more. */
 #include "common.h"
 #include <limits.h>
 #include <poll.h>
@@ -44,6 +45,8 @@
 #define MAX_THREADS 64
 /* The threads stop reading this long after the last READ they answered (or the last wake). */
 #define IDLE_MS 100
+/* How long the last removal waits for the threads to park. */
+#define PARK_WAIT_MS 50
 
 /* [file_off, file_off + len) of the file is [fd_off, fd_off + len) of fd; fd -1: zeros. */
 typedef struct {
@@ -60,6 +63,8 @@ typedef struct handle_entry {
   int fd;          /* without extents: the READ's offset is the fd's */
   int tag;
   int refs;        /* registrations of this (nodeid, fh) */
+  int users;       /* atomic: threads reading through it now */
+  int removed;     /* atomic: out of the table; its remover waits for users to reach 0 */
   uint64_t size;   /* with extents: the file's size */
   uint32_t n_ext;
   extent *ext;
@@ -83,6 +88,7 @@ typedef struct {
   struct read_threads *s;
   pthread_t thread;
   uint8_t *msg, *data;
+  uint64_t busy_since;  /* atomic, CLOCK_MONOTONIC ns: handling a message it read since then; 0: not */
 } worker;
 
 typedef struct read_threads {
@@ -98,7 +104,9 @@ typedef struct read_threads {
   int went_idle;                /* atomic: every thread parked since the main thread last heard */
   uint64_t active_until;        /* atomic, CLOCK_MONOTONIC ns: the threads read until then */
 
-  pthread_rwlock_t table_lock;  /* read: a lookup and its pread; write: add, remove */
+  pthread_rwlock_t table_lock;  /* read: a lookup; write: add, remove */
+  pthread_mutex_t users_mu;     /* with users_cv: a removal waits for the entry's last user */
+  pthread_cond_t users_cv;
   handle_entry *table[TABLE_BUCKETS];
 
   pthread_mutex_t queue_mu;
@@ -205,28 +213,30 @@ static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *da
   memcpy(&offset, msg + IN_HEADER + 8, 8);
   memcpy(&size, msg + IN_HEADER + 16, 4);
   if (size > s->max_read) size = (uint32_t)s->max_read;
+  /* The table is locked for the lookup only: a pread that waits long (slow or hung storage) holds up no add or
+   * removal but its own entry's (which waits for its users, so that the caller may close the fd afterwards). */
   pthread_rwlock_rdlock(&s->table_lock);
   handle_entry *e = find_entry(s, nodeid, fh);
-  if (!e) {
-    pthread_rwlock_unlock(&s->table_lock);
-    return 0;
-  }
+  if (e) __atomic_add_fetch(&e->users, 1, __ATOMIC_SEQ_CST); /* under the read lock: no removal meanwhile */
+  pthread_rwlock_unlock(&s->table_lock);
+  if (!e) return 0;
   uint64_t t0 = now_ns();
   ssize_t got = -1;
   int error = EINVAL; /* an offset past what off_t holds */
   if (e->ext) {
     got = read_extents(e, data, size, offset);
-    if (got < 0) {
-      pthread_rwlock_unlock(&s->table_lock);
-      return 0;
-    }
     error = 0;
   } else if (offset <= (uint64_t)INT64_MAX) {
     got = pread(e->fd, data, size, (off_t)offset);
     error = got < 0 ? errno : 0;
   }
-  int tag = e->tag;
-  pthread_rwlock_unlock(&s->table_lock);
+  int tag = e->tag, left_to_main = e->ext && got < 0;
+  if (__atomic_sub_fetch(&e->users, 1, __ATOMIC_SEQ_CST) == 0 && __atomic_load_n(&e->removed, __ATOMIC_SEQ_CST)) {
+    pthread_mutex_lock(&s->users_mu);
+    pthread_cond_broadcast(&s->users_cv);
+    pthread_mutex_unlock(&s->users_mu);
+  }
+  if (left_to_main) return 0;
   write_reply(s->fuse_fd, unique, -error, data, got > 0 ? (size_t)got : 0);
   keep_active(s);
   record(s, tag, now_ns() - t0, error != 0, got > 0 ? (uint64_t)got : 0);
@@ -285,7 +295,9 @@ static void *thread_main(void *arg) {
       continue;
     }
     if (n == 0) continue;
+    __atomic_store_n(&w->busy_since, now_ns(), __ATOMIC_RELAXED);
     if (!serve_read(s, msg, (size_t)n, data)) forward(s, msg, (size_t)n);
+    __atomic_store_n(&w->busy_since, 0, __ATOMIC_RELAXED);
   }
   return NULL;
 }
@@ -355,6 +367,8 @@ static void free_threads(read_threads *s) {
   pthread_cond_destroy(&s->wake);
   pthread_cond_destroy(&s->parked_cv);
   pthread_rwlock_destroy(&s->table_lock);
+  pthread_mutex_destroy(&s->users_mu);
+  pthread_cond_destroy(&s->users_cv);
   pthread_mutex_destroy(&s->queue_mu);
   if (s->kick_fd >= 0) close(s->kick_fd);
   free(s);
@@ -366,13 +380,25 @@ static void on_closed(uv_handle_t *h) {
   if (s->js_gone) free_threads(s);
 }
 
-/* Wakes every thread from poll() and waits until each is parked: the caller has made them park (paused, or no
- * handle registered). A message read just before is handed over or answered first. */
-static void park_all(read_threads *s) {
+/* Wakes every thread from poll() and waits until each is parked, for at most max_ms (< 0: however long that takes):
+ * the caller has made them park (paused, or no handle registered). A message read just before is handed over or
+ * answered first. */
+static void park_all(read_threads *s, int max_ms) {
   uint64_t one = 1;
   (void)write(s->kick_fd, &one, 8);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += max_ms / 1000;
+  until.tv_nsec += (long)(max_ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
   pthread_mutex_lock(&s->mu);
-  while (s->parked < s->nthreads) pthread_cond_wait(&s->parked_cv, &s->mu);
+  while (s->parked < s->nthreads) {
+    if (max_ms < 0) pthread_cond_wait(&s->parked_cv, &s->mu);
+    else if (pthread_cond_timedwait(&s->parked_cv, &s->mu, &until) == ETIMEDOUT) break;
+  }
   pthread_mutex_unlock(&s->mu);
   uint64_t drained;
   (void)read(s->kick_fd, &drained, 8);
@@ -382,7 +408,7 @@ static void pause_all(read_threads *s) {
   pthread_mutex_lock(&s->mu);
   s->paused = 1;
   pthread_mutex_unlock(&s->mu);
-  park_all(s);
+  park_all(s, -1);
 }
 
 /* env NULL: from the finalizer, where no JS value may be made; the queued messages are dropped. */
@@ -442,11 +468,13 @@ static napi_value rt_start(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->wake, NULL);
   pthread_cond_init(&s->parked_cv, NULL);
-  /* Writer-preferring: a RELEASE on the main thread must not wait behind an endless stream of preads. */
+  /* Writer-preferring: a RELEASE on the main thread must not wait behind an endless stream of lookups. */
   pthread_rwlockattr_t attr;
   pthread_rwlockattr_init(&attr);
   pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
   pthread_rwlock_init(&s->table_lock, &attr);
+  pthread_mutex_init(&s->users_mu, NULL);
+  pthread_cond_init(&s->users_cv, NULL);
   pthread_rwlockattr_destroy(&attr);
   pthread_mutex_init(&s->queue_mu, NULL);
   uv_async_init(loop, &s->async, on_async);
@@ -598,13 +626,20 @@ static napi_value rt_remove(napi_env env, napi_callback_info info) {
   pthread_rwlock_unlock(&s->table_lock);
   if (!e) return num(env, -ENOENT);
   if (gone) {
+    /* Out of the table: no thread finds it any more; wait for those reading through it now. */
+    pthread_mutex_lock(&s->users_mu);
+    __atomic_store_n(&gone->removed, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&gone->users, __ATOMIC_SEQ_CST) > 0) pthread_cond_wait(&s->users_cv, &s->users_mu);
+    pthread_mutex_unlock(&s->users_mu);
     free(gone->ext);
     free(gone);
   }
   pthread_mutex_lock(&s->mu);
   int none = --s->registered == 0;
   pthread_mutex_unlock(&s->mu);
-  if (none) park_all(s); /* nothing to answer: stop reading now, not at the next request */
+  /* Nothing to answer: stop reading now, not at the next request. A thread still waiting for a pread (slow or
+   * hung storage) parks once it returns: the main thread does not wait for it longer than PARK_WAIT_MS. */
+  if (none) park_all(s, PARK_WAIT_MS);
   return num(env, 0);
 }
 
@@ -655,6 +690,20 @@ static napi_value rt_hold_loop(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+/* readThreadsStalled(h, ms) -> 1 | 0: whether every thread has been answering one READ for `ms` or more (a slow or
+ * hung file): then nobody reads /dev/fuse for the main thread, which must read again. */
+static napi_value rt_stalled(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  read_threads *s = get_threads(env, argv[0]);
+  if (!s || s->closed) return num(env, 0);
+  uint64_t limit = (uint64_t)arg_i64(env, argv[1]) * 1000000ULL, now = now_ns();
+  for (int i = 0; i < s->nthreads; i++) {
+    uint64_t since = __atomic_load_n(&s->workers[i].busy_since, __ATOMIC_RELAXED);
+    if (since == 0 || since > now || now - since < limit) return num(env, 0);
+  }
+  return num(env, s->nthreads > 0 ? 1 : 0);
+}
+
 static napi_value rt_close(napi_env env, napi_callback_info info) {
   ARGS(1);
   read_threads *s = get_threads(env, argv[0]);
@@ -696,5 +745,6 @@ void register_read_threads(napi_env env, napi_value exports) {
   export_fn(env, exports, "readThreadsResume", rt_resume);
   export_fn(env, exports, "readThreadsClose", rt_close);
   export_fn(env, exports, "readThreadsHoldLoop", rt_hold_loop);
+  export_fn(env, exports, "readThreadsStalled", rt_stalled);
   export_fn(env, exports, "readThreadsStats", rt_stats);
 }

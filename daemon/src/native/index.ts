@@ -108,6 +108,8 @@ export interface NativeAddon {
   readThreadsStats(h: ReadThreadsHandle): number[];
   /** While `on`, the threads keep the event loop alive (the main thread has left reading /dev/fuse to them). */
   readThreadsHoldLoop(h: ReadThreadsHandle, on: boolean): number;
+  /** 1: every thread has been answering one READ for `ms` or more (a slow or hung file); 0: not. */
+  readThreadsStalled(h: ReadThreadsHandle, ms: number): number;
 
   /**
    * On the libuv threadpool, reads the directory `name` in `parentFd` (never followed if a symlink) into the host's

@@ -35,6 +35,8 @@ export interface SessionAdoptOptions {
 }
 
 export const DEFAULT_READ_THREADS = 3;
+/** A READ that has kept every read thread busy this long (ms) has the main thread read /dev/fuse again meanwhile. */
+const STALL_MS = 20;
 
 export class FuseSession {
   readonly metrics = new FuseMetrics();
@@ -145,10 +147,28 @@ export class FuseSession {
    * what is not theirs); once they stop, it reads again. Called whenever their state may have changed.
    */
   private shareReading(): void {
-    const others = this.readThreads?.active ?? false;
-    this.readThreads?.holdLoop(others);
-    this.channel.leaveTo(others);
+    const threads = this.readThreads;
+    const active = threads?.active ?? false;
+    threads?.holdLoop(active);
+    this.channel.leaveTo(active && !threads!.stalled(STALL_MS));
+    this.watchForStalls(active);
   }
+
+  /**
+   * While the threads read, every STALL_MS: if each of them is stuck in one READ (a file on slow or hung storage),
+   * the main thread reads again meanwhile, so that the mount's other requests are still answered.
+   */
+  private watchForStalls(on: boolean): void {
+    if (on && !this.stallTimer) {
+      this.stallTimer = setInterval(() => this.shareReading(), STALL_MS);
+      this.stallTimer.unref();
+    } else if (!on && this.stallTimer) {
+      clearInterval(this.stallTimer);
+      this.stallTimer = undefined;
+    }
+  }
+
+  private stallTimer: NodeJS.Timeout | undefined;
 
   /** Has the read threads (started at the first handle) answer READs of `fh`; on failure the main thread does. */
   private offloadReads(nodeid: number, fh: number, how: number | ReadExtents, instance: number): void {

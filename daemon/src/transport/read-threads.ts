@@ -99,6 +99,11 @@ export class ReadThreads {
 
   private paused = false;
 
+  /** Whether every thread has been answering one READ for `ms` or more: a slow or hung file holds them all. */
+  stalled(ms: number): boolean {
+    return this.handle !== undefined && native.readThreadsStalled(this.handle, ms) === 1;
+  }
+
   /** While `on`, the threads keep the process running, as the main thread's reader did before it left reading to them. */
   holdLoop(on: boolean): void {
     if (this.handle) native.readThreadsHoldLoop(this.handle, on);
