@@ -47,6 +47,8 @@ export class FuseSession {
   private ended = false;
   private requestHooks: RequestHooks | undefined;
   private readThreads: ReadThreads | undefined;
+  /** While the read threads read: checks whether they are all stuck (see watchForStalls). */
+  private stallTimer: NodeJS.Timeout | undefined;
   /** Called when the kernel ends the connection (unmounted elsewhere, or aborted). */
   onEnd?: (errno: number) => void;
 
@@ -167,8 +169,6 @@ export class FuseSession {
       this.stallTimer = undefined;
     }
   }
-
-  private stallTimer: NodeJS.Timeout | undefined;
 
   /** Has the read threads (started at the first handle) answer READs of `fh`; on failure the main thread does. */
   private offloadReads(nodeid: number, fh: number, how: number | ReadExtents, instance: number): void {

@@ -104,7 +104,7 @@ export class ReadThreads {
     return this.handle !== undefined && native.readThreadsStalled(this.handle, ms) === 1;
   }
 
-  /** While `on`, the threads keep the process running, as the main thread's reader did before it left reading to them. */
+  /** While `on`, the threads keep the process running, as the main thread's reader did before it left them reading. */
   holdLoop(on: boolean): void {
     if (this.handle) native.readThreadsHoldLoop(this.handle, on);
   }
