@@ -199,8 +199,9 @@ static ssize_t read_extents(const handle_entry *e, uint8_t *data, uint64_t size,
   return pos < end ? -1 : (ssize_t)(end - offset);
 }
 
-/* Answers a READ of a registered handle; returns 0 when the message is not one (or is left to the main thread). */
-static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *data) {
+/* Answers a READ of a registered handle, read at `started` (CLOCK_MONOTONIC ns); returns 0 when the message is not
+ * one (or is left to the main thread). */
+static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *data, uint64_t started) {
   uint32_t len, opcode;
   memcpy(&len, msg, 4);
   memcpy(&opcode, msg + 4, 4);
@@ -220,7 +221,6 @@ static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *da
   if (e) __atomic_add_fetch(&e->users, 1, __ATOMIC_SEQ_CST); /* under the read lock: no removal meanwhile */
   pthread_rwlock_unlock(&s->table_lock);
   if (!e) return 0;
-  uint64_t t0 = now_ns();
   ssize_t got = -1;
   int error = EINVAL; /* an offset past what off_t holds */
   if (e->ext) {
@@ -239,7 +239,7 @@ static int serve_read(read_threads *s, const uint8_t *msg, size_t n, uint8_t *da
   if (left_to_main) return 0;
   write_reply(s->fuse_fd, unique, -error, data, got > 0 ? (size_t)got : 0);
   keep_active(s);
-  record(s, tag, now_ns() - t0, error != 0, got > 0 ? (uint64_t)got : 0);
+  record(s, tag, now_ns() - started, error != 0, got > 0 ? (uint64_t)got : 0);
   return 1;
 }
 
@@ -295,8 +295,9 @@ static void *thread_main(void *arg) {
       continue;
     }
     if (n == 0) continue;
-    __atomic_store_n(&w->busy_since, now_ns(), __ATOMIC_RELAXED);
-    if (!serve_read(s, msg, (size_t)n, data)) forward(s, msg, (size_t)n);
+    uint64_t started = now_ns();
+    __atomic_store_n(&w->busy_since, started, __ATOMIC_RELAXED);
+    if (!serve_read(s, msg, (size_t)n, data, started)) forward(s, msg, (size_t)n);
     __atomic_store_n(&w->busy_since, 0, __ATOMIC_RELAXED);
   }
   return NULL;
@@ -387,12 +388,14 @@ static void park_all(read_threads *s, int max_ms) {
   uint64_t one = 1;
   (void)write(s->kick_fd, &one, 8);
   struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += max_ms / 1000;
-  until.tv_nsec += (long)(max_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
+  if (max_ms >= 0) {
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += max_ms / 1000;
+    until.tv_nsec += (long)(max_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
   }
   pthread_mutex_lock(&s->mu);
   while (s->parked < s->nthreads) {
