@@ -10,6 +10,7 @@
         "src/codecs.c",
         "src/read_threads.c",
         "src/dir_warm.c",
+        "src/dir_cursor.c",
         "src/erofs_listing.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-D_GNU_SOURCE"],

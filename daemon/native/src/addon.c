@@ -6,6 +6,7 @@
  * - codecs.c: zstd and lz4 block compression from the system libraries, for RAFS blobs;
  * - read_threads.c: threads that answer FUSE READs of files the daemon serves itself, off the main thread;
  * - dir_warm.c: directories read ahead on the libuv threadpool, for passthrough_fs listings;
+ * - dir_cursor.c: host directory cursors, and listing replies packed from them, for passthrough_fs;
  * - erofs_listing.c: EROFS directory blocks packed into FUSE listing replies, for rafs.
  * Only daemon/src/native/index.ts loads this module. */
 #include "common.h"
@@ -17,6 +18,7 @@ static napi_value init(napi_env env, napi_value exports) {
   register_codecs(env, exports);
   register_read_threads(env, exports);
   register_dir_warm(env, exports);
+  register_dir_cursor(env, exports);
   register_erofs_listing(env, exports);
   return exports;
 }

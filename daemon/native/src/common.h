@@ -87,6 +87,7 @@ void register_unix_socket(napi_env env, napi_value exports);
 void register_codecs(napi_env env, napi_value exports);
 void register_read_threads(napi_env env, napi_value exports);
 void register_dir_warm(napi_env env, napi_value exports);
+void register_dir_cursor(napi_env env, napi_value exports);
 void register_erofs_listing(napi_env env, napi_value exports);
 
 static inline void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {

@@ -14,7 +14,7 @@
  *   entry it actually sends, so a backend's readdir never counts anything itself.
  */
 
-import type { NativeListings } from './native-listings';
+import type { NativeDirListing, NativeListings } from './native-listings';
 
 export const FUSE_ROOT_ID = 1;
 
@@ -231,6 +231,11 @@ export interface FileSystem {
    * natively, before any handler runs (fs/native-listings.ts); undefined: they go to the handlers.
    */
   nativeListings?(nodeid: number): NativeListings | undefined;
+  /**
+   * The host cursor that READDIR and names-only READDIRPLUS of directory `nodeid` may be answered from natively
+   * (fs/native-listings.ts; passthrough_fs), opened if need be; undefined: they go to the handlers.
+   */
+  nativeDirListing?(nodeid: number): NativeDirListing | undefined;
   /**
    * Like readdirplusEntry(), but only when the backend can answer at once, with nothing to wait for (rafs: the
    * inode is decoded or its bytes are in memory; passthrough_fs: its lookup is a few synchronous syscalls anyway);

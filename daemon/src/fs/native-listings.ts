@@ -6,11 +6,23 @@
  * Float64Array laid out as `Conf` says; the VFS adds how the instance's numbers appear on the mount
  * (withMountIds).
  */
+import type { DirCursorHandle } from '../native';
+
 export interface NativeListings {
   image: Buffer;
   /** 1 for each block of the image that is in memory (Conf.PresenceBlock bytes each); undefined: all are. */
   present?: Uint8Array;
   conf: Float64Array;
+}
+
+/**
+ * passthrough_fs: the host cursor of a directory's listing (native/src/dir_cursor.c), which READDIR and names-only
+ * READDIRPLUS may be answered from natively, before any handler runs.
+ */
+export interface NativeDirListing {
+  cursor: DirCursorHandle;
+  /** A reply sent from the cursor was the end of the listing: the backend closes it. */
+  ended(): void;
 }
 
 /** The description's fields, in the order erofs_listing.c reads them. */

@@ -10,6 +10,7 @@ export interface PeerCred { pid: number; uid: number; gid: number }
 type Name = string | Buffer;
 export type PollHandle = object;
 export type ReadThreadsHandle = object;
+export type DirCursorHandle = object;
 
 export interface NativeAddon {
   pollStart(fd: number, events: number, cb: (status: number, events: number) => void): PollHandle | number;
@@ -127,6 +128,24 @@ export interface NativeAddon {
    */
   packErofsListingReply(msg: Uint8Array, image: Uint8Array, present: Uint8Array | undefined, conf: Float64Array,
     plus: boolean, maxWrite: number, out: Uint8Array, result: Float64Array): number;
+
+  /** A host directory cursor over `fd` (which stays the caller's), that has returned `consumed` entries. */
+  dirCursorCreate(fd: number, consumed: number): DirCursorHandle;
+  /**
+   * The entries after cookie `offset` that fit in a `size`-byte READDIR reply (at least one), as linux_dirent64
+   * records copied into `out` (32 KiB or more): their byte length, 0 at the end, or -errno; result[0] = the
+   * cookie of the first.
+   */
+  dirCursorRead(cursor: DirCursorHandle, offset: number, size: number, out: Uint8Array, result: Float64Array): number;
+  /** The cookie of the cursor's position in its fd. */
+  dirCursorPosition(cursor: DirCursorHandle): number;
+  /**
+   * The complete reply to READDIR or names-only READDIRPLUS (`plus`) `msg` from the cursor, written into `out`: its
+   * length, or 0 when the handlers are to answer it (see dir_cursor.c). result[0] = non-directories sent, result[1]
+   * = 1 at the end of the listing.
+   */
+  dirCursorPack(cursor: DirCursorHandle, msg: Uint8Array, plus: boolean, maxWrite: number, out: Uint8Array,
+    result: Float64Array): number;
 
   zstdDecompress(src: Uint8Array, dst: Uint8Array): number;
   zstdCompress(src: Uint8Array, level: number): Buffer;

@@ -7,9 +7,11 @@
  * directory, on closeAll(), or (past `capacity` listings) least recently used first. Nodeids are never reused,
  * so a nodeid always names the directory its listing was opened for. Cookies are the cursor's sequence numbers,
  * so a listing opened afresh (after an eviction, or in a successor daemon after a handover) serves any cookie by
- * reading forward to it.
+ * reading forward to it. The server answers most READDIR and names-only READDIRPLUS from the cursor natively
+ * (nativeListing; server/native-listings.ts), the others through read().
  */
 import { DirEntry } from '../fs/filesystem';
+import type { NativeDirListing } from '../fs/native-listings';
 import { native } from '../native';
 import { DirCursor } from './dir-cursor';
 import { DirWarmer } from './dir-warmer';
@@ -19,6 +21,8 @@ import { InodeEntry } from './inode-table';
 interface Listing {
   fd: number;
   cursor: DirCursor;
+  /** The same cursor for replies packed natively. */
+  native: NativeDirListing;
 }
 
 export class DirListings {
@@ -39,6 +43,14 @@ export class DirListings {
     return entries;
   }
 
+  /**
+   * The listing of directory `inode` (opened if need be), for replies packed natively from its cursor. Those send
+   * no subdirectory at the start of a listing, so nothing is read ahead there.
+   */
+  nativeListing(inode: InodeEntry): NativeDirListing {
+    return this.listingOf(inode).native;
+  }
+
   closeAll(): void {
     for (const nodeid of [...this.listings.keys()]) this.close(nodeid);
   }
@@ -51,7 +63,9 @@ export class DirListings {
       return known;
     }
     const fd = openDirectory(inode.fd);
-    const listing = { fd, cursor: new DirCursor(fd) };
+    const cursor = new DirCursor(fd);
+    const nodeid = inode.nodeid;
+    const listing = { fd, cursor, native: { cursor: cursor.handle, ended: () => this.close(nodeid) } };
     this.listings.set(inode.nodeid, listing);
     if (this.listings.size > this.capacity) this.close(this.listings.keys().next().value!);
     return listing;

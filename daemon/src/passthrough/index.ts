@@ -34,6 +34,7 @@
 import {
   AttrReply, BackingFiles, CreateReply, DirEntry, Entry, FileSystem, FUSE_ROOT_ID, OpenReply, RequestContext, SetattrIn, Statfs,
 } from '../fs/filesystem';
+import type { NativeDirListing } from '../fs/native-listings';
 import { native } from '../native';
 import { PassthroughCore, PassthroughOptions, openRoot, readFdOf, rootEntry } from './core';
 import * as dirOps from './dir-ops';
@@ -116,6 +117,17 @@ export class PassthroughFs implements FileSystem {
   entryAtHand(ctx: RequestContext, parent: number, e: DirEntry): Entry | undefined {
     try {
       return this.lookup(ctx, parent, e.name);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The listing's host cursor; undefined when `nodeid` is not a directory that opens (the handlers say why). */
+  nativeDirListing(nodeid: number): NativeDirListing | undefined {
+    const inode = this.core.inodes.find(nodeid);
+    if (!inode) return undefined;
+    try {
+      return this.core.listings.nativeListing(inode);
     } catch {
       return undefined;
     }

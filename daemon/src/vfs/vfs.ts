@@ -11,7 +11,7 @@ import { optionalOp } from '../fs/optional-op';
 import type {
   Attr, AttrReply, BackingFiles, CreateReply, DirEntry, Entry, FileSystem, OpenReply, RequestContext, SetattrIn, Statfs,
 } from '../fs/filesystem';
-import { NativeListings, withMountIds } from '../fs/native-listings';
+import { NativeDirListing, NativeListings, withMountIds } from '../fs/native-listings';
 import { globalIno, LOCAL_SPAN, MAX_INDEX, PSEUDO_INDEX, splitGlobal, toGlobal } from './nodeid-space';
 import { PseudoFs } from './pseudo-fs';
 
@@ -403,6 +403,22 @@ export class Vfs implements FileSystem {
       inst.listings = { own, mapped };
     }
     return inst.listings.mapped;
+  }
+
+  /**
+   * Only for the instance at the mount's root, whose nodeids and inode numbers are its own, and never for the root
+   * while instances are mounted below it (it lists them).
+   */
+  nativeDirListing(nodeid: number): NativeDirListing | undefined {
+    const { index, local } = splitGlobal(nodeid, this.rootIndex);
+    if (index !== this.rootIndex) return undefined;
+    const inst = this.instances.get(index);
+    if (!inst?.fs.nativeDirListing) return undefined;
+    if (nodeid === 1) {
+      const root = this.pseudo.get(1);
+      if (root.dirs.size > 0 || root.mounts.size > 0) return undefined;
+    }
+    return inst.fs.nativeDirListing(local);
   }
 
   readdirplusEntry(ctx: RequestContext, parent: number, e: DirEntry): R<Entry> {
