@@ -10,19 +10,15 @@ import type { ExecutionContext } from 'ava';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Opcode } from '../../daemon/src/abi/opcodes';
-import { direntSize, encodeInHeader, ENTRY_OUT_SIZE, IN_HEADER_SIZE, OUT_HEADER_SIZE, readU64 } from '../../daemon/src/abi/structs';
+import { IN_HEADER_SIZE, OUT_HEADER_SIZE } from '../../daemon/src/abi/structs';
 import { FUSE_ROOT_ID } from '../../daemon/src/fs/filesystem';
-import type { Logger } from '../../daemon/src/log';
 import { native, AT_FDCWD, O_DIRECTORY } from '../../daemon/src/native';
 import { PassthroughFs } from '../../daemon/src/passthrough';
-import { Dispatcher } from '../../daemon/src/server/dispatcher';
-import { negotiate } from '../../daemon/src/server/init';
 import { Vfs } from '../../daemon/src/vfs/vfs';
+import { countNativeReplies, dispatchWire, listingRecords, listRequest, sameListingReply } from '../helpers/dispatch-wire';
 import { makeShare, openFdCount } from './helpers';
 
 const DT_DIR = 4;
-const quiet = () => undefined;
-const silent: Logger = { error: quiet, warn: quiet, info: quiet, debug: quiet, trace: quiet };
 
 /** root: leaf/ (300 files, long names), mixed/ (files and 3 subdirectories), empty/ */
 function tree(t: ExecutionContext): string {
@@ -43,64 +39,11 @@ function wire(root: string, handlersOnly: boolean): (msg: Buffer) => Promise<Buf
   const vfs = new Vfs();
   vfs.mount('/', new PassthroughFs({ sharedDir: root, writable: false }),
     { fsType: 'passthrough_fs', source: root, config: '', prefetchFiles: [] });
-  const init = negotiate({ major: 7, minor: 45, maxReadahead: 1 << 17, flags: 0xffffffff, flags2: 0 });
-  const waiting = new Map<bigint, (b: Buffer) => void>();
-  const d = new Dispatcher({
-    fs: vfs, instanceOf: (n) => vfs.instanceOf(n), init: init.state, log: silent,
-    hooks: handlersOnly ? {} : undefined,
-    write: (pieces) => {
-      const reply = Buffer.concat(pieces);
-      waiting.get(reply.readBigUInt64LE(8))?.(reply);
-      return reply.length;
-    },
-  });
-  return (msg) => new Promise((resolve) => {
-    waiting.set(msg.readBigUInt64LE(8), resolve);
-    d.dispatch(msg);
-  });
+  return dispatchWire(vfs, handlersOnly);
 }
 
-let unique = 1n;
-function listRequest(opcode: number, nodeid: number, offset: number, size: number, fh = 0): Buffer {
-  const msg = Buffer.alloc(IN_HEADER_SIZE + 40);
-  encodeInHeader(msg, opcode, unique++, nodeid, process.pid);
-  msg.writeBigUInt64LE(BigInt(fh), IN_HEADER_SIZE);
-  msg.writeBigUInt64LE(BigInt(offset), IN_HEADER_SIZE + 8);
-  msg.writeUInt32LE(size, IN_HEADER_SIZE + 16);
-  return msg;
-}
-
-/** The records of a listing reply: name, type, cookie after it, and (READDIRPLUS) the nodeid of its entry. */
-function records(reply: Buffer, plus: boolean): Array<{ name: string; type: number; next: number; nodeid: number }> {
-  const out = [];
-  for (let off = OUT_HEADER_SIZE; off < reply.length;) {
-    const dirent = off + (plus ? ENTRY_OUT_SIZE : 0);
-    const length = reply.readUInt32LE(dirent + 16);
-    out.push({
-      name: reply.subarray(dirent + 24, dirent + 24 + length).toString(), type: reply.readUInt32LE(dirent + 20),
-      next: readU64(reply, dirent + 8), nodeid: plus ? readU64(reply, off) : 0,
-    });
-    off += direntSize(length, plus);
-  }
-  return out;
-}
-
-/** Counts the requests the native packer answered while `fn` runs. */
-async function countNative(fn: () => Promise<void>): Promise<number> {
-  const real = native.dirCursorPack;
-  let answered = 0;
-  native.dirCursorPack = (...args: Parameters<typeof real>) => { // the tests using this are serial
-    const n = real(...args);
-    if (n > 0) answered++;
-    return n;
-  };
-  try {
-    await fn();
-  } finally {
-    native.dirCursorPack = real;
-  }
-  return answered;
-}
+const records = listingRecords;
+const countNative = (fn: () => Promise<void>) => countNativeReplies('dirCursorPack', fn);
 
 test.serial('READDIR and names-only READDIRPLUS answered natively are the handlers\' replies, byte for byte', async (t) => {
   const root = tree(t);
@@ -115,11 +58,7 @@ test.serial('READDIR and names-only READDIRPLUS answered natively are the handle
         for (const opcode of [Opcode.READDIRPLUS, Opcode.READDIR]) {
           const plus = opcode === Opcode.READDIRPLUS;
           for (let offset = 0; ;) {
-            const a = await viaNative(listRequest(opcode, dir, offset, size));
-            const b = await viaHandlers(listRequest(opcode, dir, offset, size));
-            a.writeBigUInt64LE(0n, 8);
-            b.writeBigUInt64LE(0n, 8);
-            t.deepEqual(a, b, `${Opcode[opcode]} of ${dir} from ${offset}, ${size} bytes`);
+            const a = await sameListingReply(t, viaNative, viaHandlers, opcode, dir, offset, size);
             compared++;
             const recs = records(a, plus);
             if (recs.length === 0 || a.readInt32LE(4) !== 0) break;

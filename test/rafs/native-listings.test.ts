@@ -10,21 +10,17 @@ import test from 'ava';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Opcode } from '../../daemon/src/abi/opcodes';
-import { direntSize, encodeInHeader, ENTRY_OUT_SIZE, IN_HEADER_SIZE, OUT_HEADER_SIZE, readU64 } from '../../daemon/src/abi/structs';
+import { direntSize, OUT_HEADER_SIZE, readU64 } from '../../daemon/src/abi/structs';
 import { Conf } from '../../daemon/src/fs/native-listings';
-import type { Logger } from '../../daemon/src/log';
 import { native } from '../../daemon/src/native';
 import { openRafs, RafsFs } from '../../daemon/src/rafs';
-import { Dispatcher } from '../../daemon/src/server/dispatcher';
-import { negotiate } from '../../daemon/src/server/init';
 import { Vfs } from '../../daemon/src/vfs/vfs';
 import { buildImage } from '../../daemon/src/builder';
 import { buildSourceTree, pseudoRandom } from './helpers/source-tree';
 import { mkfsErofs, tempDir } from './helpers/system';
+import { countNativeReplies, dispatchWire, listingRecords, listRequest, sameListingReply } from '../helpers/dispatch-wire';
 
 const DT_DIR = 4;
-const quiet = () => undefined;
-const silent: Logger = { error: quiet, warn: quiet, info: quiet, debug: quiet, trace: quiet };
 const work = tempDir('native-listings');
 const src = path.join(work, 'src');
 
@@ -38,64 +34,11 @@ test.before(() => {
 test.after.always(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /** A Dispatcher over `vfs`: natively answering, or (with the failover hooks set) all through the handlers. */
-function wire(vfs: Vfs, handlersOnly: boolean): (msg: Buffer) => Promise<Buffer> {
-  const init = negotiate({ major: 7, minor: 45, maxReadahead: 1 << 17, flags: 0xffffffff, flags2: 0 });
-  const waiting = new Map<bigint, (b: Buffer) => void>();
-  const d = new Dispatcher({
-    fs: vfs, instanceOf: (n) => vfs.instanceOf(n), init: init.state, log: silent,
-    hooks: handlersOnly ? {} : undefined,
-    write: (pieces) => {
-      const reply = Buffer.concat(pieces);
-      waiting.get(reply.readBigUInt64LE(8))?.(reply);
-      return reply.length;
-    },
-  });
-  return (msg) => new Promise((resolve) => {
-    waiting.set(msg.readBigUInt64LE(8), resolve);
-    d.dispatch(msg);
-  });
-}
-
-let unique = 1n;
-function listRequest(opcode: number, nodeid: number, offset: number, size: number): Buffer {
-  const msg = Buffer.alloc(IN_HEADER_SIZE + 40);
-  encodeInHeader(msg, opcode, unique++, nodeid, process.pid);
-  msg.writeBigUInt64LE(BigInt(offset), IN_HEADER_SIZE + 8);
-  msg.writeUInt32LE(size, IN_HEADER_SIZE + 16);
-  return msg;
-}
+const wire = dispatchWire;
 
 /** Records of a READDIRPLUS reply: name, cookie after it, type, and the nodeid its entry_out carries. */
-function records(reply: Buffer): Array<{ name: string; next: number; type: number; nodeid: number }> {
-  const out = [];
-  for (let off = OUT_HEADER_SIZE; off < reply.length;) {
-    const dirent = off + ENTRY_OUT_SIZE;
-    const length = reply.readUInt32LE(dirent + 16);
-    out.push({
-      name: reply.subarray(dirent + 24, dirent + 24 + length).toString(), next: readU64(reply, dirent + 8),
-      type: reply.readUInt32LE(dirent + 20), nodeid: readU64(reply, off),
-    });
-    off += direntSize(length, true);
-  }
-  return out;
-}
-
-/** Counts the requests the native packer answered while `fn` runs. */
-async function countNative(fn: () => Promise<void>): Promise<number> {
-  const real = native.packErofsListingReply;
-  let answered = 0;
-  native.packErofsListingReply = (...args: Parameters<typeof real>) => { // the tests using this are serial
-    const n = real(...args);
-    if (n > 0) answered++;
-    return n;
-  };
-  try {
-    await fn();
-  } finally {
-    native.packErofsListingReply = real;
-  }
-  return answered;
-}
+const records = (reply: Buffer) => listingRecords(reply, true);
+const countNative = (fn: () => Promise<void>) => countNativeReplies('packErofsListingReply', fn);
 
 /**
  * Walks every directory under `top` through both dispatchers, each listing from every cookie reached and in pages
@@ -112,11 +55,7 @@ async function compareWalk(t: import('ava').ExecutionContext, vfs: Vfs, top: num
       for (const opcode of [Opcode.READDIRPLUS, Opcode.READDIR]) {
         let offset = 0;
         for (;;) {
-          const a = await viaNative(listRequest(opcode, dir, offset, size));
-          const b = await viaHandlers(listRequest(opcode, dir, offset, size));
-          a.writeBigUInt64LE(0n, 8);
-          b.writeBigUInt64LE(0n, 8);
-          t.deepEqual(a, b, `${Opcode[opcode]} of ${dir} from ${offset}, ${size} bytes`);
+          const a = await sameListingReply(t, viaNative, viaHandlers, opcode, dir, offset, size);
           compared++;
           if (a.length === OUT_HEADER_SIZE || a.readInt32LE(4) !== 0) break;
           if (opcode === Opcode.READDIR) {

@@ -81,6 +81,15 @@ static inline int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *
 
 #define PATH_CAP 4352
 
+/* A record of getdents64 (struct linux_dirent64). */
+struct dirent64_raw {
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[];
+};
+
 void register_poller(napi_env env, napi_value exports);
 void register_syscalls(napi_env env, napi_value exports);
 void register_unix_socket(napi_env env, napi_value exports);

@@ -39,14 +39,6 @@ typedef struct {
   double pos_cookie; /* cookie of the entry before buf[pos] */
 } cursor;
 
-struct dirent64_raw {
-  uint64_t ino;
-  int64_t off;
-  unsigned short reclen;
-  unsigned char type;
-  char name[];
-};
-
 static void cursor_finalize(napi_env env, void *data, void *hint) {
   cursor *c = data;
   free(c->buf);

@@ -22,14 +22,6 @@ typedef struct {
   char name[];
 } warm_job;
 
-struct dirent64_raw {
-  uint64_t ino;
-  int64_t off;
-  unsigned short reclen;
-  unsigned char type;
-  char name[];
-};
-
 /* Reads the directory `fd` (owned: closed here) and the inode of each subdirectory; with levels > 1, the
  * subdirectories' own listings too, down to `levels`. Returns the entries read, or -errno. */
 static long warm_dir(int fd, int levels) {
