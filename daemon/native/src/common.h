@@ -81,6 +81,12 @@ static inline int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *
 
 #define PATH_CAP 4352
 
+/* "." or "..", given as `len` bytes (not NUL-terminated). */
+static inline int is_dot_or_dotdot(const void *name, size_t len) {
+  const char *n = name;
+  return (len == 1 && n[0] == '.') || (len == 2 && n[0] == '.' && n[1] == '.');
+}
+
 /* A record of getdents64 (struct linux_dirent64). */
 struct dirent64_raw {
   uint64_t ino;

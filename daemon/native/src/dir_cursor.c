@@ -73,17 +73,16 @@ static int fill(cursor *c) {
   long n = syscall(SYS_getdents64, c->fd, c->buf, BATCH_BYTES);
   if (n < 0) return -errno;
   /* Records the kernel would never write (a zero or overlong reclen) end the batch there. */
-  long valid = 0;
+  long valid = 0, count = 0;
   while (valid + 19 < n) {
     unsigned short reclen = at(c, valid)->reclen;
     if (reclen < 20 || valid + reclen > n) break;
     valid += reclen;
+    count++;
   }
   c->pos_cookie = c->consumed;
   c->pos = 0;
   c->len = valid;
-  long count = 0;
-  for (long p = 0; p < valid; p += at(c, p)->reclen) count++;
   c->consumed += count;
   return n == 0 ? 0 : 1;
 }
@@ -103,10 +102,6 @@ static int seek_to(cursor *c, double offset) {
     drop_up_to(c, offset);
   }
   return 1;
-}
-
-static int is_dot_or_dotdot(const char *name) {
-  return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
 }
 
 static napi_value n_create(napi_env env, napi_callback_info info) {
@@ -197,7 +192,7 @@ static napi_value n_pack(napi_env env, napi_callback_info info) {
       size_t namelen = strnlen(d->name, d->reclen - 19);
       size_t rec = fuse_dirent_size(namelen, plus);
       if (used + rec > OUT_HEADER + (size_t)size) break;
-      if (d->type == DT_DIR && !is_dot_or_dotdot(d->name) && (plus || offset == 0)) return num(env, 0);
+      if (d->type == DT_DIR && !is_dot_or_dotdot(d->name, namelen) && (plus || offset == 0)) return num(env, 0);
       used += rec;
       end += d->reclen;
     }

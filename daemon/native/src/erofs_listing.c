@@ -59,10 +59,6 @@ static inline void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p
 /* EROFS file_type (1 regular .. 7 symlink) -> DT_* */
 static const uint32_t DTYPE[8] = {0, 8, 4, 2, 6, 1, 12, 10};
 
-static int is_dot_or_dotdot(const uint8_t *name, size_t len) {
-  return (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
-}
-
 typedef struct {
   const uint8_t *bytes;
   size_t len;

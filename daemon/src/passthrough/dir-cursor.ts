@@ -14,11 +14,6 @@ import { DirCursorHandle, native } from '../native';
 const records = Buffer.alloc(32 * 1024);
 const firstCookie = new Float64Array(1);
 
-/** Size of an entry in a FUSE_READDIR reply: fuse_dirent (24 bytes) + name, padded to 8. */
-export function fuseDirentSize(nameLength: number): number {
-  return (24 + nameLength + 7) & ~7;
-}
-
 export class DirCursor {
   /** The native cursor (the fd stays the caller's to close). */
   readonly handle: DirCursorHandle;

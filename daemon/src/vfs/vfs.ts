@@ -393,11 +393,7 @@ export class Vfs implements FileSystem {
     const { index, local } = splitGlobal(nodeid, this.rootIndex);
     const inst = this.instances.get(index);
     const own = inst?.fs.nativeListings?.(local);
-    if (!inst || !own) return undefined;
-    if (nodeid === 1) {
-      const root = this.pseudo.get(1);
-      if (root.dirs.size > 0 || root.mounts.size > 0) return undefined;
-    }
+    if (!inst || !own || this.rootListsInstances(nodeid)) return undefined;
     if (inst.listings?.own !== own) {
       const mapped = withMountIds(own, index * LOCAL_SPAN, index === this.rootIndex, globalIno(index, 0, this.rootIndex));
       inst.listings = { own, mapped };
@@ -413,12 +409,15 @@ export class Vfs implements FileSystem {
     const { index, local } = splitGlobal(nodeid, this.rootIndex);
     if (index !== this.rootIndex) return undefined;
     const inst = this.instances.get(index);
-    if (!inst?.fs.nativeDirListing) return undefined;
-    if (nodeid === 1) {
-      const root = this.pseudo.get(1);
-      if (root.dirs.size > 0 || root.mounts.size > 0) return undefined;
-    }
+    if (!inst?.fs.nativeDirListing || this.rootListsInstances(nodeid)) return undefined;
     return inst.fs.nativeDirListing(local);
+  }
+
+  /** `nodeid` is the mount's root and lists the instances (or pseudo directories) below it with its own entries. */
+  private rootListsInstances(nodeid: number): boolean {
+    if (nodeid !== 1) return false;
+    const root = this.pseudo.get(1);
+    return root.dirs.size > 0 || root.mounts.size > 0;
   }
 
   readdirplusEntry(ctx: RequestContext, parent: number, e: DirEntry): R<Entry> {
