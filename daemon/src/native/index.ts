@@ -111,6 +111,8 @@ export interface NativeAddon {
   readThreadsHoldLoop(h: ReadThreadsHandle, on: boolean): number;
   /** 1: every thread has been answering one READ for `ms` or more (a slow or hung file); 0: not. */
   readThreadsStalled(h: ReadThreadsHandle, ms: number): number;
+  /** Times a thread woke for a request and found none left, another reader having taken it (since the start). */
+  readThreadsEmptyReads(h: ReadThreadsHandle): number;
 
   /**
    * On the libuv threadpool, reads the directory `name` in `parentFd` (never followed if a symlink) into the host's

@@ -104,6 +104,11 @@ export class ReadThreads {
     return this.handle !== undefined && native.readThreadsStalled(this.handle, ms) === 1;
   }
 
+  /** Times a thread woke for a request and found none left: each request should wake one thread, not all. */
+  get emptyReads(): number {
+    return this.handle === undefined ? 0 : native.readThreadsEmptyReads(this.handle);
+  }
+
   /** While `on`, the threads keep the process running, as the main thread's reader did before it left them reading. */
   holdLoop(on: boolean): void {
     if (this.handle) native.readThreadsHoldLoop(this.handle, on);
