@@ -161,8 +161,9 @@ e2e('rafs: a sequential reader is answered by the read threads alone, and withou
   const metrics = await sessionMetrics(d);
   const reads = metrics.opcodes.find((op) => op.opcode === 'READ')?.count ?? 0;
   t.true(reads >= 16, `READs ${reads}`);
-  // Before the main thread left reading to the threads, it took about a third of them.
-  t.is(metrics.reads_on_threads, reads, 'every READ on the read threads');
+  // Before the main thread left reading to the threads, it took about a third of them. An image at the root is
+  // read without OPEN: the file's first READ reaches the main thread, which registers its read map.
+  t.true(metrics.reads_on_threads >= reads - 1, `${metrics.reads_on_threads} of ${reads} READs on the read threads`);
 
   // Without it: the threads stop 100 ms after the last READ, and the main thread must take over again.
   const proc = await nydusdWithoutApi(t, img, mnt);
@@ -170,7 +171,7 @@ e2e('rafs: a sequential reader is answered by the read threads alone, and withou
   await sleep(400);
   t.is(proc.exitCode, null, 'still running with the threads idle');
   t.is(fs.readFileSync(path.join(mnt, 'small'), 'utf8'), 'small file\n', 'served by the main thread again');
-  // O_DIRECT: past the page cache, so the READ reaches the daemon (and, through a new OPEN, the threads again).
+  // O_DIRECT: past the page cache, so the READ reaches the daemon (and, its read map registered, the threads again).
   t.is(execFileSync('bash', ['-c', `dd if=${mnt}/big iflag=direct bs=1M skip=15 status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0],
     crypto.createHash('sha256').update(big.subarray(15 << 20)).digest('hex'), 'read again');
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

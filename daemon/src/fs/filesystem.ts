@@ -175,6 +175,14 @@ export interface Statfs {
 type R<T> = T | Promise<T>;
 
 export interface FileSystem {
+  /**
+   * Every file can be read without being opened (READs carry fh 0) and nothing is ever buffered: the server
+   * answers OPEN and FLUSH with ENOSYS, after which the kernel sends neither again on this connection, nor a
+   * RELEASE (rafs: an immutable image). For the Vfs this holds once an image serves its root, and stays.
+   */
+  readonly openless?: boolean;
+  /** With `openless`: the file's read map, for the read threads (as OpenReply.readExtents); undefined: none. */
+  readExtents?(nodeid: number): Promise<ReadExtents | undefined>;
   /** Called once the kernel's INIT is answered; `writebackCache` etc. may be consulted by a backend. */
   init?(): R<void>;
   destroy?(): R<void>;

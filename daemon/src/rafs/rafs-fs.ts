@@ -1,13 +1,14 @@
 /**
  * RafsFs: the read-only FileSystem over one EROFS / RAFS v6 image. Stateless with respect to the kernel:
  * nodeids derive from nids (nodeid.ts), directory cookies from positions in the directory, and handles are
- * all 0, so lookup counts need no table and a successor daemon can take over as is. Everything that would
+ * all 0, so lookup counts need no table and a successor daemon can take over as is. Its files need no OPEN at
+ * all (`openless`): at the root of a mount, the server turns OPEN, FLUSH and RELEASE off. Everything that would
  * modify the image fails with EROFS. It does not know about FUSE framing, mounts or the VFS.
  */
 import { E, FsError } from '../fs/errno';
 import {
-  AttrReply, DirEntry, Entry, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_NOFLUSH, FileSystem, OpenReply, RequestContext, Statfs,
-  isDotOrDotDot,
+  AttrReply, DirEntry, Entry, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_NOFLUSH, FileSystem, OpenReply, ReadExtents,
+  RequestContext, Statfs, isDotOrDotDot,
 } from '../fs/filesystem';
 import { listingConf, NativeListings } from '../fs/native-listings';
 import { EROFS_FT_DIR, Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './layout';
@@ -37,6 +38,7 @@ function erofs(): never { throw new FsError(E.EROFS); }
 
 export class RafsFs implements FileSystem {
   private closing?: Promise<void>;
+  readonly openless = true;
   /** Whether listings read the subdirectories' metadata ahead (meta/directory.ts readAheadDirectories). */
   readAhead = true;
   private listings: NativeListings | undefined;
@@ -101,6 +103,11 @@ export class RafsFs implements FileSystem {
       if (readExtents) reply.readExtents = readExtents;
     }
     return reply;
+  }
+
+  async readExtents(nodeid: number): Promise<ReadExtents | undefined> {
+    const inode = await this.inodeOf(nodeid);
+    return (inode.mode & S_IFMT) === S_IFREG && wantsReadMap(inode) ? this.data.readMap(inode) : undefined;
   }
 
   async read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Buffer> {

@@ -24,6 +24,8 @@ export interface SessionMountOptions {
   initOptions?: InitOptions;
   /** Threads answering READs of files the daemon serves itself (see ReadThreads); 0: none. Default 2. */
   readThreads?: number;
+  /** Mount read-only (MS_RDONLY): the kernel refuses writes itself, and after a read keeps the atime it has. */
+  readOnly?: boolean;
 }
 
 export interface SessionAdoptOptions {
@@ -37,6 +39,8 @@ export interface SessionAdoptOptions {
 export const DEFAULT_READ_THREADS = 3;
 /** A READ that has kept every read thread busy this long (ms) has the main thread read /dev/fuse again meanwhile. */
 const STALL_MS = 20;
+/** Files read without an OPEN whose read maps (or lack of one) the session remembers, at most. */
+const MAX_UNOPENED = 1024;
 
 export class FuseSession {
   readonly metrics = new FuseMetrics();
@@ -70,7 +74,7 @@ export class FuseSession {
   }
 
   static async mount(opts: SessionMountOptions): Promise<FuseSession> {
-    const fd = openAndMount({ mountpoint: opts.mountpoint, fsName: opts.fsName ?? 'nydus', subtype: 'nydus' });
+    const fd = openAndMount({ mountpoint: opts.mountpoint, fsName: opts.fsName ?? 'nydus', subtype: 'nydus', readOnly: opts.readOnly });
     opts.logger.info('mounted', { mountpoint: opts.mountpoint, fd });
     return new FuseSession(fd, opts.mountpoint, opts.logger, undefined, opts.initOptions ?? DEFAULT_INIT_OPTIONS,
       opts.readThreads ?? DEFAULT_READ_THREADS);
@@ -133,6 +137,7 @@ export class FuseSession {
           mainRead: (nodeid, fh) => {
             if (this.readThreads?.mainRead(nodeid, fh)) this.shareReading();
           },
+          addUnopened: (nodeid, load) => this.addUnopened(nodeid, load, instanceOf(nodeid)),
         } : undefined,
       });
       if (this.initState) this.offerBackingFiles(this.initState);
@@ -187,6 +192,38 @@ export class FuseSession {
     }
   }
 
+  /**
+   * Files of an openless filesystem seen by the READ handler, oldest first: 'added' when their read map is
+   * registered as handle 0, 'none' when they have none, 'loading' meanwhile. Bounded: the oldest go first.
+   */
+  private readonly unopened = new Map<number, 'loading' | 'added' | 'none'>();
+
+  private addUnopened(nodeid: number, load: (nodeid: number) => Promise<ReadExtents | undefined>, instance: number): void {
+    if (!this.initState || this.readThreadCount === 0 || this.unopened.has(nodeid)) return;
+    this.unopened.set(nodeid, 'loading');
+    load(nodeid).then((map) => {
+      if (this.unopened.get(nodeid) !== 'loading') return; // dropped meanwhile (an unmount)
+      this.unopened.set(nodeid, map ? 'added' : 'none');
+      if (map) this.offloadReads(nodeid, 0, map, instance);
+      for (const [old, kind] of this.unopened) {
+        if (this.unopened.size <= MAX_UNOPENED) break;
+        this.unopened.delete(old);
+        if (kind === 'added') this.readThreads?.remove(old, 0);
+      }
+      this.shareReading();
+    }, () => this.unopened.delete(nodeid));
+  }
+
+  /**
+   * Forgets every read map registered for a file read without an OPEN, waiting for reads in progress on them:
+   * before an instance closes the files they point into. The next READ of such a file registers it again.
+   */
+  dropUnopenedReads(): void {
+    for (const [nodeid, kind] of this.unopened) if (kind === 'added') this.readThreads?.remove(nodeid, 0);
+    this.unopened.clear();
+    this.shareReading();
+  }
+
   private dispatcherFs: FileSystem | undefined;
 
   /** Journaling hooks for crash failover: see RequestHooks. */
@@ -214,6 +251,7 @@ export class FuseSession {
   private endReadThreads(): void {
     this.readThreads?.close();
     this.readThreads = undefined;
+    this.unopened.clear();
     this.shareReading();
   }
 

@@ -137,7 +137,9 @@ export class Daemon extends EventEmitter {
       return;
     }
     if (root) await this.mount(root);
-    this.sessionRef = await this.mountSession({ mountpoint: this.mountpoint, fsName: root?.source, logger: this.logger });
+    // An image at the root: nothing under the mount can be written (Vfs.openless admits only images beside it).
+    const readOnly = root?.fsType === 'rafs' && this.vfsRef.openless === true;
+    this.sessionRef = await this.mountSession({ mountpoint: this.mountpoint, fsName: root?.source, logger: this.logger, readOnly });
     this.wireSession();
     await this.machine.fire('Mount');
     await this.machine.fire('Start');
@@ -189,6 +191,7 @@ export class Daemon extends EventEmitter {
   umount(mountpoint: string): Promise<void> {
     return this.serialiseMount(async () => {
       this.requireAlive('unmount a filesystem');
+      this.sessionRef?.dropUnopenedReads?.();
       const { destroyError } = await umountFrom(this.vfsRef, mountpoint);
       if (destroyError) this.logger.warn('filesystem destroy failed', { mountpoint, err: destroyError });
       this.logger.info('filesystem unmounted', { mountpoint });

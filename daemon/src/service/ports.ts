@@ -30,9 +30,12 @@ export interface SessionPort {
   readonly kernelPassthrough?: boolean;
   /** Keep polling the connection for up to maxUs microseconds when it runs dry (0: off). */
   setBusyPoll?(maxUs: number): void;
+  /** Before an instance is unmounted: the read threads forget files they read without an OPEN (openless). */
+  dropUnopenedReads?(): void;
 }
 
-export type SessionMounter = (opts: { mountpoint: string; fsName?: string; logger: Logger }) => Promise<SessionPort>;
+/** `readOnly`: mount with MS_RDONLY (an image serves the root). */
+export type SessionMounter = (opts: { mountpoint: string; fsName?: string; logger: Logger; readOnly?: boolean }) => Promise<SessionPort>;
 
 export interface VfsMountInfo {
   fsType: FsBackendType;

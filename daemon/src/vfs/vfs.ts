@@ -4,12 +4,14 @@
  * instance owning the nodeid, with nodeids and st_ino translated (see nodeid-space.ts). Mount indexes grow
  * and are never reused, so a nodeid the kernel still holds can never reach a different instance's files.
  * Unmounting an instance that has open files is refused with EBUSY, as the kernel does (directories are
- * listed without handles: see readdir()).
+ * listed without handles: see readdir()). Once an image serves the root, the mount runs without OPEN
+ * (`openless`): from then on only instances that need no OPEN (rafs) may join it.
  */
 import { E, FsError } from '../fs/errno';
 import { optionalOp } from '../fs/optional-op';
 import type {
-  Attr, AttrReply, BackingFiles, CreateReply, DirEntry, Entry, FileSystem, OpenReply, RequestContext, SetattrIn, Statfs,
+  Attr, AttrReply, BackingFiles, CreateReply, DirEntry, Entry, FileSystem, OpenReply, ReadExtents, RequestContext,
+  SetattrIn, Statfs,
 } from '../fs/filesystem';
 import { NativeDirListing, NativeListings, withMountIds } from '../fs/native-listings';
 import { globalIno, LOCAL_SPAN, MAX_INDEX, PSEUDO_INDEX, splitGlobal, toGlobal } from './nodeid-space';
@@ -79,10 +81,27 @@ export class Vfs implements FileSystem {
   private backingFiles: BackingFiles | undefined;
   /** Told when a name disappears from a directory the kernel may have cached (after umount). */
   onInvalidate?: (parent: number, name: Buffer) => void;
+  private openlessSince: Date | undefined;
+
+  /**
+   * True from the moment an instance that needs no OPEN serves the root while every other one needs none either,
+   * and from then on for good: the server answers OPEN with ENOSYS, and the kernel then never sends another on
+   * this connection.
+   */
+  get openless(): boolean {
+    if (this.openlessSince) return true;
+    const root = this.rootIndex === undefined ? undefined : this.instances.get(this.rootIndex);
+    if (root?.fs.openless && [...this.instances.values()].every((i) => i.fs.openless)) this.openlessSince = new Date();
+    return this.openlessSince !== undefined;
+  }
 
   mount(mountpoint: string, fs: FileSystem, info: MountInfo): number {
     const parts = parseMountpoint(mountpoint);
     const canonical = '/' + parts.join('/');
+    if (!fs.openless && this.openless) {
+      throw new VfsError('InvalidArguments', `cannot mount ${info.fsType} at ${canonical}: an image serves this mount's root, ` +
+        'so its files are read without OPEN, which only rafs instances can do (mount it in a daemon started without --bootstrap)');
+    }
     for (const inst of this.instances.values()) {
       if (inst.mountpoint === canonical) throw new VfsError('AlreadyExists', `${canonical} is already mounted`);
     }
@@ -326,6 +345,11 @@ export class Vfs implements FileSystem {
       inst.openHandles++;
       return { entry: this.mapEntry(inst, c.entry), open: c.open };
     });
+  }
+
+  readExtents(nodeid: number): Promise<ReadExtents | undefined> {
+    const { inst, local } = this.routeInstance(nodeid);
+    return inst.fs.readExtents ? inst.fs.readExtents(local) : Promise.resolve(undefined);
   }
 
   read(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): R<Buffer> {

@@ -31,6 +31,9 @@ function offload(s: ServerContext, nodeid: number, o: OpenReply): void {
   if (how !== undefined) s.readOffload?.add(nodeid, o.fh, how);
 }
 
+/** A READ of an unopened file past its start or larger than this may register the file with the read threads. */
+const UNOPENED_READ_BYTES = 64 * 1024;
+
 function replyCount(req: Request) {
   return (n: number) => req.reply(WRITE_OUT_SIZE, (b, off) => {
     b.writeUInt32LE(n >>> 0, off);
@@ -41,6 +44,8 @@ function replyCount(req: Request) {
 export function registerIoHandlers(t: HandlerTable): void {
   t.set(Opcode.OPEN, (req, s) => {
     const flags = req.buf.readUInt32LE(need(req, req.bodyOffset, InSize.OPEN));
+    // The kernel then opens every file itself (fh 0, its page cache kept) and sends no RELEASE.
+    if (s.fs.openless) return req.error(E.ENOSYS);
     settle(req, () => optional(s.fs, 'open')(req.ctx, req.h.nodeid, flags), replyOpen(req, s));
   });
 
@@ -65,6 +70,9 @@ export function registerIoHandlers(t: HandlerTable): void {
     const offset = readU64(req.buf, off + 8);
     const size = Math.min(req.buf.readUInt32LE(off + 16), s.maxWrite);
     s.readOffload?.mainRead(req.h.nodeid, fh);
+    // A file read whole at once (the small files of a tar, say) is not worth a read map.
+    const more = offset > 0 || size > UNOPENED_READ_BYTES;
+    if (more && fh === 0 && s.fs.openless && s.fs.readExtents) s.readOffload?.addUnopened(req.h.nodeid, s.fs.readExtents.bind(s.fs));
     settle(req, () => optional(s.fs, 'read')(req.ctx, req.h.nodeid, fh, offset, size), (data) => {
       req.replyData(data.length > size ? data.subarray(0, size) : data);
       readBuffers.give(data); // written: the kernel has its copy
@@ -87,6 +95,8 @@ export function registerIoHandlers(t: HandlerTable): void {
     const off = need(req, req.bodyOffset, InSize.FLUSH);
     const fh = readU64(req.buf, off);
     const lockOwner = req.buf.readBigUInt64LE(off + 16);
+    // Nothing is buffered: the kernel stops sending FLUSH at close(2) for this connection.
+    if (s.fs.openless) return req.error(E.ENOSYS);
     settle(req, () => optional(s.fs, 'flush')(req.ctx, req.h.nodeid, fh, lockOwner), () => req.reply(0));
   });
 
