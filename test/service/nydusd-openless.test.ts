@@ -3,7 +3,8 @@
  * The first OPEN and FLUSH are answered ENOSYS and the kernel sends no other, nor any RELEASE, while tar and cat
  * read every file with the right bytes; the kernel keeps the attributes it has (no GETATTR after each read). Only
  * images may join such a mount; a large file of one mounted at a sub-path is read by the read threads, and
- * unmounting that instance leaves the root serving. A daemon serving a directory still opens its files.
+ * unmounting that instance leaves the root serving. With --writable, or serving a directory, the mount is
+ * read-write and files are opened.
  */
 import { status } from '@grpc/grpc-js';
 import { execFileSync } from 'child_process';
@@ -100,6 +101,25 @@ e2e('only images join an image-rooted mount; a sub-path image\'s large file is r
   t.false(fs.existsSync(path.join(d.mnt, 'img', 'big')));
   t.is(execFileSync('bash', ['-c', `dd if=${d.mnt}/big iflag=direct bs=64k status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0], bigSum);
   t.is(sha256(path.join(d.mnt, 'd3', 'f3')), sha256(path.join(src, 'd3', 'f3')));
+});
+
+e2e('an image at the root with --writable: read-write mount, files opened, a writable passthrough_fs joins', async (t) => {
+  const work = fs.mkdtempSync('/tmp/nydus-openless-');
+  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+  const src = sourceTree(work, 10);
+  const img = path.join(work, 'img');
+  mkfsErofs(img, src, []);
+  const d = await startNydusd(t, ['--writable'], ['--bootstrap', img]);
+  await d.waitState('DAEMON_STATE_RUNNING');
+  t.true(execFileSync('findmnt', ['-n', '-o', 'OPTIONS', d.mnt], { encoding: 'utf8' }).split(',').includes('rw'));
+  t.is(sha256(path.join(d.mnt, 'd1', 'f1')), sha256(path.join(src, 'd1', 'f1')));
+  t.throws(() => fs.writeFileSync(path.join(d.mnt, 'd1', 'f1'), 'x'), { code: 'EROFS' }, 'the image itself stays read-only');
+  await d.client.call('Mount', { fs_type: 'passthrough_fs', source: d.shared, mountpoint: '/dir', config: '{"writable":true}' });
+  fs.writeFileSync(path.join(d.mnt, 'dir', 'note'), 'through passthrough_fs\n');
+  t.is(fs.readFileSync(path.join(d.shared, 'note'), 'utf8'), 'through passthrough_fs\n');
+  const m = await sessionMetrics(d);
+  t.true(count(m, 'OPEN').count >= 2, 'the read and the refused write');
+  t.is(count(m, 'OPEN').errors, 1, 'the write open (EROFS)');
 });
 
 e2e('a daemon serving a directory opens its files and mounts read-write', async (t) => {

@@ -71,7 +71,7 @@ const refused: [string[], RegExp][] = [
   [['--mountpoint', '/m', '--log-level', 'loud'], /--log-level must be/],
   [['--mountpoint', '/m', '--thread-num', '65'], /--thread-num must be an integer from 0 to 64/],
   [['--mountpoint', '/m', '--thread-num=-1'], /--thread-num must be an integer from 0 to 64/],
-  [['--mountpoint', '/m', '--writable'], /--writable needs --shared-dir/],
+  [['--mountpoint', '/m', '--writable'], /--writable needs --shared-dir or --bootstrap/],
   [['--mountpoint', '/m', '--bootstrap', '/b', '--allow-direct-io'], /--allow-direct-io needs --shared-dir/],
   [['--mountpoint', '/m', '--localfs-dir', '/l'], /need --bootstrap/],
   [['--mountpoint', '/m', '--bootstrap', '/b', '--blob', '/x', '--blob', '/y'], /Only one --blob/],

@@ -52,7 +52,7 @@ async function run(options: NydusdOptions): Promise<void> {
         readAheadKb: options.readAheadKb ?? DEFAULT_INIT_OPTIONS.readAheadKb,
       },
     }),
-    vfs: new Vfs(),
+    vfs: new Vfs({ openFiles: options.writable }),
     createBackend: createBackendFactory({
       warmUp: !options.upgrade,
       mountInUse: (): boolean => (daemon.session?.metrics?.applicationRequests ?? 0) > 0,

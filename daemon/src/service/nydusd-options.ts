@@ -20,14 +20,16 @@ export class UsageError extends Error {
 /** The reader's default busy-poll window (see daemon/src/transport/busy-poll.ts). */
 export const DEFAULT_BUSY_POLL_US = 50;
 
-export const NYDUSD_USAGE = `Usage: nydusd --mountpoint MNT [--shared-dir DIR [--writable] [--allow-direct-io] | --bootstrap FILE [--localfs-dir DIR | --blob PATH | --config FILE]] [options]
+export const NYDUSD_USAGE = `Usage: nydusd --mountpoint MNT [--shared-dir DIR [--writable] [--allow-direct-io] | --bootstrap FILE [--localfs-dir DIR | --blob PATH | --config FILE] [--writable]] [options]
 
 Serves a passthrough directory (--shared-dir) or a RAFS v6 / EROFS image (--bootstrap) over FUSE at MNT until
 SIGTERM or SIGINT, then unmounts and exits 0.
 
   --mountpoint MNT          where to mount the FUSE filesystem (an existing, empty directory)
   --shared-dir DIR          passthrough_fs: serve DIR
-  --writable                passthrough_fs: allow changes (read-only otherwise)
+  --writable                passthrough_fs: allow changes (read-only otherwise). With --bootstrap: mount read-write
+                            and have the kernel open files as usual, so that passthrough_fs instances can join
+                            (Mount API); without it an image at the root makes a read-only mount read without OPEN
   --allow-direct-io         passthrough_fs: an O_DIRECT open bypasses the host's page cache too (by default, as in
                             virtiofsd, the daemon serves it from the host's page cache)
   --bootstrap FILE          rafs: the image's bootstrap (or a self-contained blob / EROFS image)
@@ -68,6 +70,8 @@ export interface NydusdOptions {
   readAheadKb?: number;
   /** Longest busy-poll window of the FUSE reader in microseconds (0: off). */
   busyPollUs: number;
+  /** --writable: the mount is read-write and files are opened, also with an image at the root (Vfs openFiles). */
+  writable: boolean;
 }
 
 export type NydusdCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: NydusdOptions };
@@ -143,7 +147,7 @@ function rootCommand(values: Values): MountCommand | undefined {
   const prefetchFiles = values['prefetch-files'] ?? [];
   if (sharedDir && bootstrap) throw new UsageError('--shared-dir and --bootstrap cannot be used together');
   if (!bootstrap && (localfsDir || blobs.length > 0)) throw new UsageError('--localfs-dir and --blob need --bootstrap');
-  if (!sharedDir && values.writable) throw new UsageError('--writable needs --shared-dir');
+  if (!sharedDir && !bootstrap && values.writable) throw new UsageError('--writable needs --shared-dir or --bootstrap');
   if (!sharedDir && values['allow-direct-io']) throw new UsageError('--allow-direct-io needs --shared-dir');
   if (sharedDir) {
     const parsed = config ? (JSON.parse(config) as Record<string, unknown>) : {};
@@ -203,6 +207,7 @@ export function parseNydusdArgs(argv: string[]): NydusdCommand {
       kernelPassthrough: values['no-kernel-passthrough'] !== true,
       readAheadKb,
       busyPollUs,
+      writable: values.writable === true,
     },
   };
 }

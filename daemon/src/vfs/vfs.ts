@@ -84,12 +84,19 @@ export class Vfs implements FileSystem {
   private openlessSince: Date | undefined;
 
   /**
+   * `openFiles`: files are always opened (nydusd --writable), so that instances that need OPEN (passthrough_fs)
+   * may join whatever serves the root; `openless` then never holds.
+   */
+  constructor(private readonly opts: { openFiles?: boolean } = {}) {}
+
+  /**
    * True from the moment an instance that needs no OPEN serves the root while every other one needs none either,
    * and from then on for good: the server answers OPEN with ENOSYS, and the kernel then never sends another on
    * this connection.
    */
   get openless(): boolean {
     if (this.openlessSince) return true;
+    if (this.opts.openFiles) return false;
     const root = this.rootIndex === undefined ? undefined : this.instances.get(this.rootIndex);
     if (root?.fs.openless && [...this.instances.values()].every((i) => i.fs.openless)) this.openlessSince = new Date();
     return this.openlessSince !== undefined;
@@ -100,7 +107,7 @@ export class Vfs implements FileSystem {
     const canonical = '/' + parts.join('/');
     if (!fs.openless && this.openless) {
       throw new VfsError('InvalidArguments', `cannot mount ${info.fsType} at ${canonical}: an image serves this mount's root, ` +
-        'so its files are read without OPEN, which only rafs instances can do (mount it in a daemon started without --bootstrap)');
+        'so its files are read without OPEN, which only rafs instances can do (start nydusd with --writable to let others join)');
     }
     for (const inst of this.instances.values()) {
       if (inst.mountpoint === canonical) throw new VfsError('AlreadyExists', `${canonical} is already mounted`);

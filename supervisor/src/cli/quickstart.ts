@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   try {
     done = progress('starting a supervised nydusd serving the image');
     run(supervisorCli, ['run', '--sock', P.supSock, '--id', ID, '--', '--mountpoint', P.mnt,
-      '--bootstrap', path.join(P.image, 'bootstrap'), '--localfs-dir', path.join(P.image, 'blobs'),
+      '--bootstrap', path.join(P.image, 'bootstrap'), '--localfs-dir', path.join(P.image, 'blobs'), '--writable',
       '--apisock', P.apiSock, '--log-file', path.join(P.logs, 'nydusd.log')]);
     done();
 
