@@ -27,6 +27,8 @@ export interface NativeAddon {
   preadNowait(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   /** posix_fadvise WILLNEED: the disk read of [pos, pos + len) starts; returns at once (0 or -errno). */
   fadviseWillneed(fd: number, pos: number, len: number): number;
+  /** madvise MADV_HUGEPAGE over the whole 2 MiB pages inside `buf` (a large buffer about to be filled): 0 or -errno. */
+  adviseHugePages(buf: Buffer): number;
   /** pos < 0 writes at the current position (O_APPEND). */
   pwrite(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   openat(dirfd: number, name: Name, flags: number, mode: number): number;

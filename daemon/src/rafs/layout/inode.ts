@@ -48,30 +48,46 @@ export function xattrBodySize(icount: number): number {
   return icount === 0 ? 0 : 12 + 4 * (icount - 1);
 }
 
+/**
+ * Decodes without allocating anything but the Inode (a walk decodes one per entry): fields are read straight from
+ * the buffer, and a StructView is made only to report a problem. Both kinds build objects of one shape.
+ */
 export function decodeInode(buf: Buffer, nid: number, offset: number, base: InodeTimeBase): Inode {
-  const v = new StructView(buf, `inode ${nid}`, offset);
-  const format = v.u16(0);
+  const fail = (problem: string): Error => new StructView(buf, `inode ${nid}`, offset).error(problem);
+  if (buf.length < 32) new StructView(buf, `inode ${nid}`, offset).need(0, 32);
+  const format = buf.readUInt16LE(0);
   const extended = (format & 1) === 1;
   const layout = (format >> 1) & 0x7;
-  if ((format & ~0xf) !== 0) throw v.error(`unknown i_format bits 0x${format.toString(16)}`);
-  if (layout > LAYOUT_CHUNK_BASED) throw v.error(`unknown data layout ${layout}`);
-  const xattrIcount = v.u16(2);
-  const mode = v.u16(4);
-  const common = { nid, offset, extended, layout, xattrIcount, xattrSize: xattrBodySize(xattrIcount), mode };
+  if ((format & ~0xf) !== 0) throw fail(`unknown i_format bits 0x${format.toString(16)}`);
+  if (layout > LAYOUT_CHUNK_BASED) throw fail(`unknown data layout ${layout}`);
+  const xattrIcount = buf.readUInt16LE(2);
+  const xattrSize = xattrBodySize(xattrIcount);
+  const mode = buf.readUInt16LE(4);
   if (!extended) {
-    v.need(0, 32);
     return {
-      ...common, inodeSize: 32, nlink: v.u16(6), size: v.u32(8), iu: v.u32(16), ino: v.u32(20),
-      uid: v.u16(24), gid: v.u16(26), mtime: base.buildTime + v.u32(12), mtimeNsec: base.buildTimeNsec,
+      nid, offset, extended, inodeSize: 32, layout, xattrIcount, xattrSize, mode,
+      nlink: buf.readUInt16LE(6), size: buf.readUInt32LE(8), iu: buf.readUInt32LE(16), ino: buf.readUInt32LE(20),
+      uid: buf.readUInt16LE(24), gid: buf.readUInt16LE(26), mtime: base.buildTime + buf.readUInt32LE(12),
+      mtimeNsec: base.buildTimeNsec,
     };
   }
-  v.need(0, 64);
-  const mtimeNsec = v.u32(40);
-  if (mtimeNsec >= 1e9) throw v.error(`mtime_nsec ${mtimeNsec} out of range`);
+  if (buf.length < 64) new StructView(buf, `inode ${nid}`, offset).need(0, 64);
+  const mtimeNsec = buf.readUInt32LE(40);
+  if (mtimeNsec >= 1e9) throw fail(`mtime_nsec ${mtimeNsec} out of range`);
   return {
-    ...common, inodeSize: 64, size: v.u64(8, 'i_size'), iu: v.u32(16), ino: v.u32(20),
-    uid: v.u32(24), gid: v.u32(28), mtime: v.u64(32, 'mtime'), mtimeNsec, nlink: v.u32(44),
+    nid, offset, extended, inodeSize: 64, layout, xattrIcount, xattrSize, mode,
+    nlink: buf.readUInt32LE(44), size: safeU64(buf, 8, 'i_size', fail), iu: buf.readUInt32LE(16), ino: buf.readUInt32LE(20),
+    uid: buf.readUInt32LE(24), gid: buf.readUInt32LE(28), mtime: safeU64(buf, 32, 'mtime', fail), mtimeNsec,
   };
+}
+
+/** The largest high 32-bit half of a u64 that is still a safe integer (2^53 - 1). */
+const MAX_SAFE_HIGH = 0x1f_ffff;
+
+function safeU64(buf: Buffer, off: number, field: string, fail: (problem: string) => Error): number {
+  const high = buf.readUInt32LE(off + 4);
+  if (high > MAX_SAFE_HIGH) throw fail(`${field} ${buf.readBigUInt64LE(off)} is out of range`);
+  return high * 0x1_0000_0000 + buf.readUInt32LE(off);
 }
 
 /** Device number of a char/block inode, as the kernel decodes i_u (new_decode_dev). */

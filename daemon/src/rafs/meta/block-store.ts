@@ -5,6 +5,7 @@
  * in. Blocks stay in the mirror up to the cache size; past it, the rest come and go in a least-recently-used set
  * of the same size. A file too large to mirror has only such a set.
  */
+import { native } from '../../native';
 import { LruCache } from '../util/lru';
 
 export interface BlockStore {
@@ -50,6 +51,10 @@ export class FileMirror implements BlockStore {
 
   constructor(readonly size: number, readonly blockSize: number, private readonly maxBlocks: number) {
     this.bytes = Buffer.allocUnsafeSlow(size);
+    // A mirror that may be held whole (no larger than the cache) faults in 2 MiB at a time. Filled 4 KiB page by
+    // page, the copies into a 24 MiB mirror took 80-99 ms of a fresh daemon's cold lstat walk (profiles); the walk
+    // went from 409-491 to 337-365 ms. A larger mirror keeps small pages: only the blocks read take memory.
+    if (size <= maxBlocks * blockSize) native.adviseHugePages(this.bytes);
     this.present = new Uint8Array(Math.ceil(size / blockSize));
     this.overflow = new LruBlocks(maxBlocks);
   }
