@@ -129,3 +129,26 @@ test.serial('a read of a block being read ahead waits for that read instead of r
   t.deepEqual(await source.read(6 * META_CACHE_BLOCK, 8, 'test'), data.subarray(6 * META_CACHE_BLOCK, 6 * META_CACHE_BLOCK + 8));
   t.is(syncReads, 1, 'a block nobody reads ahead is read at once');
 });
+
+/** The test process's anonymous memory in transparent huge pages, in KiB. */
+function anonHugeKiB(): number {
+  const m = /AnonHugePages:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+const thp = fs.existsSync('/proc/self/smaps_rollup') &&
+  /\[(always|madvise)\]/.test(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'));
+(thp ? test.serial : test.skip)('a mirror that fits the cache is filled in huge pages; a larger one is not', async (t) => {
+  t.is(native.adviseHugePages(Buffer.allocUnsafeSlow(64 * KiB)), -22, 'EINVAL: no whole 2 MiB page inside');
+  const { file: boot, data } = file(t, 8 * 1024 * KiB);
+  const before = anonHugeKiB();
+  const large = await FileMetaSource.open(boot, 4 * 1024 * KiB); // smaller than the file: small pages
+  t.teardown(() => large.close());
+  for (let off = 0; off < data.length; off += 1024 * KiB) t.deepEqual(await large.read(off, 16, 'test'), data.subarray(off, off + 16));
+  t.true(anonHugeKiB() - before < 2048, 'a block read per MiB takes no huge page');
+  const small = await FileMetaSource.open(boot, 16 * 1024 * KiB); // half is 8 MiB: preloaded whole
+  t.teardown(() => small.close());
+  await small.preload();
+  t.deepEqual(small.memory()?.bytes, data);
+  t.true(anonHugeKiB() - before >= 4096, `${anonHugeKiB() - before} KiB in huge pages`);
+});
