@@ -3,8 +3,8 @@
  * The first OPEN and FLUSH are answered ENOSYS and the kernel sends no other, nor any RELEASE, while tar and cat
  * read every file with the right bytes; the kernel keeps the attributes it has (no GETATTR after each read). Only
  * images may join such a mount; a large file of one mounted at a sub-path is read by the read threads, and
- * unmounting that instance leaves the root serving. With --writable, or serving a directory, the mount is
- * read-write and files are opened.
+ * unmounting that instance leaves the root serving. With --writable the mount is read-write and files are
+ * opened. A read-only directory at the root makes a read-only mount too, which no writable filesystem may join.
  */
 import { status } from '@grpc/grpc-js';
 import { execFileSync } from 'child_process';
@@ -120,6 +120,23 @@ e2e('an image at the root with --writable: read-write mount, files opened, a wri
   const m = await sessionMetrics(d);
   t.true(count(m, 'OPEN').count >= 2, 'the read and the refused write');
   t.is(count(m, 'OPEN').errors, 1, 'the write open (EROFS)');
+});
+
+e2e('a read-only directory at the root: read-only mount; a writable passthrough_fs may not join, a read-only one may', async (t) => {
+  const d = await startNydusd(t);
+  await d.waitState('DAEMON_STATE_RUNNING');
+  t.true(execFileSync('findmnt', ['-n', '-o', 'OPTIONS', d.mnt], { encoding: 'utf8' }).split(',').includes('ro'));
+  t.throws(() => fs.writeFileSync(path.join(d.mnt, 'new'), 'x'), { code: 'EROFS' });
+  const other = fs.mkdtempSync('/tmp/nydus-openless-');
+  t.teardown(() => fs.rmSync(other, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(other, 'f'), 'other share\n');
+  const refused = await d.client.call('Mount', { fs_type: 'passthrough_fs', source: other, mountpoint: '/w', config: '{"writable":true}' })
+    .catch((err) => err);
+  t.is(refused.code, status.INVALID_ARGUMENT);
+  t.regex(refused.details, /read-only \(nydusd was started without --writable\)/);
+  await d.client.call('Mount', { fs_type: 'passthrough_fs', source: other, mountpoint: '/r', config: '' });
+  t.is(fs.readFileSync(path.join(d.mnt, 'r', 'f'), 'utf8'), 'other share\n');
+  t.is(fs.readFileSync(path.join(d.mnt, 'hello.txt'), 'utf8'), 'hello from the shared dir\n');
 });
 
 e2e('a daemon serving a directory opens its files and mounts read-write', async (t) => {

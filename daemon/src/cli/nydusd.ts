@@ -61,6 +61,7 @@ async function run(options: NydusdOptions): Promise<void> {
     logger,
     busyPollUs: options.busyPollUs,
     readThreads: options.threadNum,
+    readOnlyMount: options.root !== undefined && !options.writable,
   });
 
   let api: ApiServer | undefined;

@@ -181,6 +181,8 @@ export interface FileSystem {
    * RELEASE (rafs: an immutable image). For the Vfs this holds once an image serves its root, and stays.
    */
   readonly openless?: boolean;
+  /** Something under it may be changed (passthrough_fs --writable): a read-only mount does not admit it. */
+  readonly writable?: boolean;
   /** With `openless`: the file's read map, for the read threads (as OpenReply.readExtents); undefined: none. */
   readExtents?(nodeid: number): Promise<ReadExtents | undefined>;
   /** Called once the kernel's INIT is answered; `writebackCache` etc. may be consulted by a backend. */

@@ -55,6 +55,8 @@ export class PassthroughFs implements FileSystem {
   private readonly core: PassthroughCore;
   private closed = false;
 
+  get writable(): boolean { return this.core.opts.writable; }
+
   /** Opens `opts.sharedDir` as the root; throws a clear Error when it is missing or not a directory. */
   constructor(opts: PassthroughOptions, tables?: { inodes: InodeTable; handles: HandleTable }) {
     native.raiseNofile(WANTED_FD_LIMIT);

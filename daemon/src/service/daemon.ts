@@ -35,6 +35,11 @@ export interface DaemonOptions {
   busyPollUs?: number;
   /** Read threads of a session taken over from a predecessor (see FuseSession); absent: the default. */
   readThreads?: number;
+  /**
+   * Mount read-only (nydusd with a root filesystem and without --writable): the kernel refuses writes itself and
+   * keeps atimes as they are; a filesystem that could be written (FileSystem.writable) may not join.
+   */
+  readOnlyMount?: boolean;
 }
 
 /** How long a successor waits after Start before pushing its full state to the supervisor. */
@@ -53,6 +58,7 @@ export class Daemon extends EventEmitter {
   readonly failoverPolicy: FailoverPolicy;
   readonly version: VersionInfo = versionInfo();
   readonly readThreads: number | undefined;
+  readonly readOnlyMount: boolean;
   private vfsRef: VfsPort;
   readonly createBackend: BackendFactory;
   readonly machine: DaemonStateMachine;
@@ -78,6 +84,7 @@ export class Daemon extends EventEmitter {
     this.logger = options.logger ?? createLogger('daemon');
     this.busyPollUs = options.busyPollUs ?? 0;
     this.readThreads = options.readThreads;
+    this.readOnlyMount = options.readOnlyMount ?? false;
     this.machine = new DaemonStateMachine((action, rule) => this.runAction(action, rule), this.logger);
   }
 
@@ -138,8 +145,9 @@ export class Daemon extends EventEmitter {
     }
     if (root) await this.mount(root);
     // An image at the root: nothing under the mount can be written (Vfs.openless admits only images beside it).
-    const readOnly = root?.fsType === 'rafs' && this.vfsRef.openless === true;
-    this.sessionRef = await this.mountSession({ mountpoint: this.mountpoint, fsName: root?.source, logger: this.logger, readOnly });
+    this.sessionRef = await this.mountSession({
+      mountpoint: this.mountpoint, fsName: root?.source, logger: this.logger, readOnly: this.readOnlyMount,
+    });
     this.wireSession();
     await this.machine.fire('Mount');
     await this.machine.fire('Start');
@@ -181,7 +189,8 @@ export class Daemon extends EventEmitter {
   mount(command: MountCommand): Promise<number> {
     return this.serialiseMount(async () => {
       this.requireAlive('mount a filesystem');
-      const index = await mountInto(this.vfsRef, this.createBackend, command);
+      const index = await mountInto(this.vfsRef, this.createBackend, command, (fs) => (this.readOnlyMount && fs.writable
+        ? 'this mount is read-only (nydusd was started without --writable)' : undefined));
       this.logger.info('filesystem mounted', { mountpoint: command.mountpoint, fsType: command.fsType, source: command.source, index });
       this.stateChanged('mount');
       return index;

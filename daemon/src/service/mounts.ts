@@ -4,6 +4,7 @@
  * one (open files) Busy. A backend opened for a mount that then fails is destroyed again. Serialising requests and
  * telling the supervisor are the daemon's job, not this file's.
  */
+import type { FileSystem } from '../fs/filesystem';
 import { NydusError, wrapError } from '../errors';
 import type { BackendFactory, VfsPort } from './ports';
 import type { MountCommand } from './types';
@@ -19,13 +20,22 @@ export function validateSubMountpoint(mountpoint: string): void {
   if (parts.some((part) => Buffer.byteLength(part) > 255)) throw bad('a component is longer than 255 bytes');
 }
 
-/** Opens the backend and attaches it; returns the new (never reused) instance index. */
-export async function mountInto(vfs: VfsPort, createBackend: BackendFactory, command: MountCommand): Promise<number> {
+/**
+ * Opens the backend and attaches it; returns the new (never reused) instance index. `refuse` may name a reason
+ * the opened filesystem cannot join (then it is closed again and the mount fails with InvalidArguments).
+ */
+export async function mountInto(vfs: VfsPort, createBackend: BackendFactory, command: MountCommand,
+  refuse: (fs: FileSystem) => string | undefined = () => undefined): Promise<number> {
   validateSubMountpoint(command.mountpoint);
   if (vfs.list().some((instance) => instance.mountpoint === command.mountpoint)) {
     throw new NydusError('AlreadyExists', `A filesystem is already mounted at ${command.mountpoint}`);
   }
   const fs = await createBackend(command);
+  const reason = refuse(fs);
+  if (reason) {
+    await Promise.resolve(fs.destroy?.()).catch(() => undefined);
+    throw new NydusError('InvalidArguments', `Cannot mount ${command.fsType} at ${command.mountpoint}: ${reason}`);
+  }
   try {
     return vfs.mount(command.mountpoint, fs, {
       fsType: command.fsType,
