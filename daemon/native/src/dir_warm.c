@@ -39,7 +39,7 @@ static long warm_dir(int fd, int levels) {
       if (d->reclen == 0) break;
       pos += d->reclen;
       count++;
-      if (d->type != DT_DIR || strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0) continue;
+      if (d->type != DT_DIR || is_dot_or_dotdot(d->name, strlen(d->name))) continue;
       if (levels > 1) {
         int sub = openat(fd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub >= 0) {

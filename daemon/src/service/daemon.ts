@@ -144,7 +144,6 @@ export class Daemon extends EventEmitter {
       return;
     }
     if (root) await this.mount(root);
-    // An image at the root: nothing under the mount can be written (Vfs.openless admits only images beside it).
     this.sessionRef = await this.mountSession({
       mountpoint: this.mountpoint, fsName: root?.source, logger: this.logger, readOnly: this.readOnlyMount,
     });

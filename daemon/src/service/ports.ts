@@ -34,7 +34,7 @@ export interface SessionPort {
   dropUnopenedReads?(): void;
 }
 
-/** `readOnly`: mount with MS_RDONLY (an image serves the root). */
+/** `readOnly`: mount with MS_RDONLY (a root filesystem and no --writable). */
 export type SessionMounter = (opts: { mountpoint: string; fsName?: string; logger: Logger; readOnly?: boolean }) => Promise<SessionPort>;
 
 export interface VfsMountInfo {

@@ -81,7 +81,8 @@ export class Vfs implements FileSystem {
   private backingFiles: BackingFiles | undefined;
   /** Told when a name disappears from a directory the kernel may have cached (after umount). */
   onInvalidate?: (parent: number, name: Buffer) => void;
-  private openlessSince: Date | undefined;
+  /** `openless` held once: it holds for good. */
+  private openlessFixed = false;
 
   /**
    * `openFiles`: files are always opened (nydusd --writable), so that instances that need OPEN (passthrough_fs)
@@ -95,11 +96,10 @@ export class Vfs implements FileSystem {
    * this connection.
    */
   get openless(): boolean {
-    if (this.openlessSince) return true;
-    if (this.opts.openFiles) return false;
+    if (this.openlessFixed || this.opts.openFiles) return this.openlessFixed;
     const root = this.rootIndex === undefined ? undefined : this.instances.get(this.rootIndex);
-    if (root?.fs.openless && [...this.instances.values()].every((i) => i.fs.openless)) this.openlessSince = new Date();
-    return this.openlessSince !== undefined;
+    this.openlessFixed = root?.fs.openless === true && [...this.instances.values()].every((i) => i.fs.openless);
+    return this.openlessFixed;
   }
 
   mount(mountpoint: string, fs: FileSystem, info: MountInfo): number {
