@@ -7,6 +7,7 @@
  * opened. A read-only directory at the root makes a read-only mount too, which no writable filesystem may join.
  */
 import { status } from '@grpc/grpc-js';
+import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -43,14 +44,20 @@ function sha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-e2e('an image at the root: read-only mount, no OPEN, FLUSH or RELEASE after the first, every byte right', async (t) => {
+/** nydusd serving a mkfs.erofs image of a sourceTree() of `files` files; the tree's directory comes along. */
+async function imageDaemon(t: ExecutionContext, files: number, mkfsArgs: string[], nydusdArgs: string[] = []) {
   const work = fs.mkdtempSync('/tmp/nydus-openless-');
   t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
-  const src = sourceTree(work, 200);
+  const src = sourceTree(work, files);
   const img = path.join(work, 'img');
-  mkfsErofs(img, src, []);
-  const d = await startNydusd(t, [], ['--bootstrap', img]);
+  mkfsErofs(img, src, mkfsArgs);
+  const d = await startNydusd(t, nydusdArgs, ['--bootstrap', img]);
   await d.waitState('DAEMON_STATE_RUNNING');
+  return { d, src, img, work };
+}
+
+e2e('an image at the root: read-only mount, no OPEN, FLUSH or RELEASE after the first, every byte right', async (t) => {
+  const { d, src, work } = await imageDaemon(t, 200, []);
 
   const options = execFileSync('findmnt', ['-n', '-o', 'OPTIONS', d.mnt], { encoding: 'utf8' });
   t.true(options.split(',').includes('ro'), `mount options ${options.trim()}`);
@@ -76,13 +83,7 @@ e2e('an image at the root: read-only mount, no OPEN, FLUSH or RELEASE after the 
 });
 
 e2e('only images join an image-rooted mount; a sub-path image\'s large file is read by the read threads, and its umount leaves the root serving', async (t) => {
-  const work = fs.mkdtempSync('/tmp/nydus-openless-');
-  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
-  const src = sourceTree(work, 20);
-  const img = path.join(work, 'img');
-  mkfsErofs(img, src, ['--chunksize=1048576']);
-  const d = await startNydusd(t, [], ['--bootstrap', img]);
-  await d.waitState('DAEMON_STATE_RUNNING');
+  const { d, src, img } = await imageDaemon(t, 20, ['--chunksize=1048576']);
 
   const refused = await d.client.call('Mount', { fs_type: 'passthrough_fs', source: d.shared, mountpoint: '/dir', config: '' })
     .catch((err) => err);
@@ -104,13 +105,7 @@ e2e('only images join an image-rooted mount; a sub-path image\'s large file is r
 });
 
 e2e('an image at the root with --writable: read-write mount, files opened, a writable passthrough_fs joins', async (t) => {
-  const work = fs.mkdtempSync('/tmp/nydus-openless-');
-  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
-  const src = sourceTree(work, 10);
-  const img = path.join(work, 'img');
-  mkfsErofs(img, src, []);
-  const d = await startNydusd(t, ['--writable'], ['--bootstrap', img]);
-  await d.waitState('DAEMON_STATE_RUNNING');
+  const { d, src } = await imageDaemon(t, 10, [], ['--writable']);
   t.true(execFileSync('findmnt', ['-n', '-o', 'OPTIONS', d.mnt], { encoding: 'utf8' }).split(',').includes('rw'));
   t.is(sha256(path.join(d.mnt, 'd1', 'f1')), sha256(path.join(src, 'd1', 'f1')));
   t.throws(() => fs.writeFileSync(path.join(d.mnt, 'd1', 'f1'), 'x'), { code: 'EROFS' }, 'the image itself stays read-only');
