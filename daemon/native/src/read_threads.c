@@ -416,8 +416,8 @@ static void on_closed(uv_handle_t *h) {
   if (s->js_gone) free_threads(s);
 }
 
-/* Wakes every thread from its wait for a request and waits until each is parked, for at most max_ms (< 0: however long that takes):
- * the caller has made them park (paused, or no handle registered). A message read just before is handed over or
+/* Wakes every thread from its wait for a request and waits until each is parked, for at most max_ms (< 0: however
+ * long that takes): the caller has made them park (paused, or no handle registered). A message read just before is handed over or
  * answered first. */
 static void park_all(read_threads *s, int max_ms) {
   uint64_t one = 1;

@@ -5,7 +5,7 @@
 import { formatError } from '../errors';
 
 /** The largest high 32-bit half of a u64 that is still a safe integer (2^53 - 1). */
-const MAX_SAFE_HIGH = 0x1f_ffff;
+export const MAX_SAFE_HIGH = 0x1f_ffff;
 
 /** A struct's bytes plus where they came from, for error messages. */
 export class StructView {

@@ -3,7 +3,7 @@
  * at the end of the image if it is compact) and the superblock's build time (compact inodes carry no mtime of
  * their own: mtime = build_time + the u32 at offset 12, as the kernel does).
  */
-import { StructView } from './bytes';
+import { MAX_SAFE_HIGH, StructView } from './bytes';
 
 export const LAYOUT_FLAT_PLAIN = 0;
 export const LAYOUT_COMPRESSED_FULL = 1;
@@ -49,12 +49,12 @@ export function xattrBodySize(icount: number): number {
 }
 
 /**
- * Decodes without allocating anything but the Inode (a walk decodes one per entry): fields are read straight from
- * the buffer, and a StructView is made only to report a problem. Both kinds build objects of one shape.
+ * A walk decodes one inode per entry: fields are read straight from the buffer (a StructView is made only to
+ * report a problem), and both kinds build objects of one shape, whose fields every caller then reads fast.
  */
 export function decodeInode(buf: Buffer, nid: number, offset: number, base: InodeTimeBase): Inode {
   const fail = (problem: string): Error => new StructView(buf, `inode ${nid}`, offset).error(problem);
-  if (buf.length < 32) new StructView(buf, `inode ${nid}`, offset).need(0, 32);
+  if (buf.length < 32) throw fail(`truncated (need bytes 0..32, have ${buf.length})`);
   const format = buf.readUInt16LE(0);
   const extended = (format & 1) === 1;
   const layout = (format >> 1) & 0x7;
@@ -71,7 +71,7 @@ export function decodeInode(buf: Buffer, nid: number, offset: number, base: Inod
       mtimeNsec: base.buildTimeNsec,
     };
   }
-  if (buf.length < 64) new StructView(buf, `inode ${nid}`, offset).need(0, 64);
+  if (buf.length < 64) throw fail(`truncated (need bytes 0..64, have ${buf.length})`);
   const mtimeNsec = buf.readUInt32LE(40);
   if (mtimeNsec >= 1e9) throw fail(`mtime_nsec ${mtimeNsec} out of range`);
   return {
@@ -81,9 +81,7 @@ export function decodeInode(buf: Buffer, nid: number, offset: number, base: Inod
   };
 }
 
-/** The largest high 32-bit half of a u64 that is still a safe integer (2^53 - 1). */
-const MAX_SAFE_HIGH = 0x1f_ffff;
-
+/** A u64 that must fit a JS number exactly (as StructView.u64). */
 function safeU64(buf: Buffer, off: number, field: string, fail: (problem: string) => Error): number {
   const high = buf.readUInt32LE(off + 4);
   if (high > MAX_SAFE_HIGH) throw fail(`${field} ${buf.readBigUInt64LE(off)} is out of range`);
