@@ -137,7 +137,7 @@ export class FuseSession {
           mainRead: (nodeid, fh) => {
             if (this.readThreads?.mainRead(nodeid, fh)) this.shareReading();
           },
-          addUnopened: (nodeid, load) => this.addUnopened(nodeid, load, instanceOf(nodeid)),
+          addUnopened: (nodeid) => this.addUnopened(nodeid, fs, instanceOf(nodeid)),
         } : undefined,
       });
       if (this.initState) this.offerBackingFiles(this.initState);
@@ -198,10 +198,10 @@ export class FuseSession {
    */
   private readonly unopened = new Map<number, 'loading' | 'added' | 'none'>();
 
-  private addUnopened(nodeid: number, load: (nodeid: number) => Promise<ReadExtents | undefined>, instance: number): void {
-    if (!this.initState || this.readThreadCount === 0 || this.unopened.has(nodeid)) return;
+  private addUnopened(nodeid: number, fs: FileSystem, instance: number): void {
+    if (!this.initState || this.readThreadCount === 0 || !fs.readExtents || this.unopened.has(nodeid)) return;
     this.unopened.set(nodeid, 'loading');
-    load(nodeid).then((map) => {
+    fs.readExtents(nodeid).then((map) => {
       if (this.unopened.get(nodeid) !== 'loading') return; // dropped meanwhile (an unmount)
       this.unopened.set(nodeid, map ? 'added' : 'none');
       if (map) this.offloadReads(nodeid, 0, map, instance);

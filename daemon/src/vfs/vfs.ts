@@ -354,9 +354,10 @@ export class Vfs implements FileSystem {
     });
   }
 
-  readExtents(nodeid: number): Promise<ReadExtents | undefined> {
+  /** async: a nodeid that routes nowhere rejects, as the filesystems' own lookups do. */
+  async readExtents(nodeid: number): Promise<ReadExtents | undefined> {
     const { inst, local } = this.routeInstance(nodeid);
-    return inst.fs.readExtents ? inst.fs.readExtents(local) : Promise.resolve(undefined);
+    return inst.fs.readExtents?.(local);
   }
 
   read(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): R<Buffer> {

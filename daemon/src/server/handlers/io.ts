@@ -72,7 +72,7 @@ export function registerIoHandlers(t: HandlerTable): void {
     s.readOffload?.mainRead(req.h.nodeid, fh);
     // A file read whole at once (the small files of a tar, say) is not worth a read map.
     const more = offset > 0 || size > UNOPENED_READ_BYTES;
-    if (more && fh === 0 && s.fs.openless && s.fs.readExtents) s.readOffload?.addUnopened(req.h.nodeid, s.fs.readExtents.bind(s.fs));
+    if (more && fh === 0 && s.fs.openless) s.readOffload?.addUnopened(req.h.nodeid);
     settle(req, () => optional(s.fs, 'read')(req.ctx, req.h.nodeid, fh, offset, size), (data) => {
       req.replyData(data.length > size ? data.subarray(0, size) : data);
       readBuffers.give(data); // written: the kernel has its copy

@@ -14,11 +14,11 @@ export interface ReadOffload {
   /** A READ of the handle reached the READ handler (the threads had gone idle, or it is not registered). */
   mainRead(nodeid: number, fh: number): void;
   /**
-   * A READ of a file that was never opened (FileSystem.openless) reached the READ handler: its read map, if
-   * `load` gives one, is registered as handle 0 for a while (until unmounted, or until enough other files took
-   * its place), so that the file's next reads are the threads'.
+   * A READ of a file that was never opened (FileSystem.openless) reached the READ handler: its read map, if the
+   * filesystem gives one (FileSystem.readExtents), is registered as handle 0 for a while (until unmounted, or
+   * until enough other files took its place), so that the file's next reads are the threads'.
    */
-  addUnopened(nodeid: number, load: (nodeid: number) => Promise<ReadExtents | undefined>): void;
+  addUnopened(nodeid: number): void;
 }
 
 /** What a handler may use besides the request: the filesystem and connection-wide facts. */
