@@ -97,17 +97,18 @@ export class RafsFs implements FileSystem {
     if ((inode.mode & S_IFMT) === S_IFDIR) throw new FsError(E.EISDIR);
     // Nothing is ever buffered for an immutable image: close(2) need not wait for a FLUSH round trip.
     const reply: OpenReply = { fh: 0, openFlags: FOPEN_KEEP_CACHE | FOPEN_NOFLUSH };
-    // A large file stored as is: its reads may be answered by the server's read threads.
-    if ((inode.mode & S_IFMT) === S_IFREG && wantsReadMap(inode)) {
-      const readExtents = await this.data.readMap(inode);
-      if (readExtents) reply.readExtents = readExtents;
-    }
+    const readExtents = await this.readMapOf(inode);
+    if (readExtents) reply.readExtents = readExtents;
     return reply;
   }
 
   async readExtents(nodeid: number): Promise<ReadExtents | undefined> {
-    const inode = await this.inodeOf(nodeid);
-    return (inode.mode & S_IFMT) === S_IFREG && wantsReadMap(inode) ? this.data.readMap(inode) : undefined;
+    return this.readMapOf(await this.inodeOf(nodeid));
+  }
+
+  /** A large file stored as is has a read map: its reads may be answered by the server's read threads. */
+  private readMapOf(inode: Inode): Promise<ReadExtents | undefined> {
+    return (inode.mode & S_IFMT) === S_IFREG && wantsReadMap(inode) ? this.data.readMap(inode) : Promise.resolve(undefined);
   }
 
   async read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Buffer> {

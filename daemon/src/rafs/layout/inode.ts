@@ -53,13 +53,12 @@ export function xattrBodySize(icount: number): number {
  * report a problem), and both kinds build objects of one shape, whose fields every caller then reads fast.
  */
 export function decodeInode(buf: Buffer, nid: number, offset: number, base: InodeTimeBase): Inode {
-  const fail = (problem: string): Error => new StructView(buf, `inode ${nid}`, offset).error(problem);
-  if (buf.length < 32) throw fail(`truncated (need bytes 0..32, have ${buf.length})`);
+  if (buf.length < 32) inodeView(buf, nid, offset).need(0, 32);
   const format = buf.readUInt16LE(0);
   const extended = (format & 1) === 1;
   const layout = (format >> 1) & 0x7;
-  if ((format & ~0xf) !== 0) throw fail(`unknown i_format bits 0x${format.toString(16)}`);
-  if (layout > LAYOUT_CHUNK_BASED) throw fail(`unknown data layout ${layout}`);
+  if ((format & ~0xf) !== 0) throw inodeView(buf, nid, offset).error(`unknown i_format bits 0x${format.toString(16)}`);
+  if (layout > LAYOUT_CHUNK_BASED) throw inodeView(buf, nid, offset).error(`unknown data layout ${layout}`);
   const xattrIcount = buf.readUInt16LE(2);
   const xattrSize = xattrBodySize(xattrIcount);
   const mode = buf.readUInt16LE(4);
@@ -71,20 +70,25 @@ export function decodeInode(buf: Buffer, nid: number, offset: number, base: Inod
       mtimeNsec: base.buildTimeNsec,
     };
   }
-  if (buf.length < 64) throw fail(`truncated (need bytes 0..64, have ${buf.length})`);
+  if (buf.length < 64) inodeView(buf, nid, offset).need(0, 64);
   const mtimeNsec = buf.readUInt32LE(40);
-  if (mtimeNsec >= 1e9) throw fail(`mtime_nsec ${mtimeNsec} out of range`);
+  if (mtimeNsec >= 1e9) throw inodeView(buf, nid, offset).error(`mtime_nsec ${mtimeNsec} out of range`);
   return {
     nid, offset, extended, inodeSize: 64, layout, xattrIcount, xattrSize, mode,
-    nlink: buf.readUInt32LE(44), size: safeU64(buf, 8, 'i_size', fail), iu: buf.readUInt32LE(16), ino: buf.readUInt32LE(20),
-    uid: buf.readUInt32LE(24), gid: buf.readUInt32LE(28), mtime: safeU64(buf, 32, 'mtime', fail), mtimeNsec,
+    nlink: buf.readUInt32LE(44), size: safeU64(buf, 8, 'i_size', nid, offset), iu: buf.readUInt32LE(16), ino: buf.readUInt32LE(20),
+    uid: buf.readUInt32LE(24), gid: buf.readUInt32LE(28), mtime: safeU64(buf, 32, 'mtime', nid, offset), mtimeNsec,
   };
 }
 
+/** The inode's bytes as a StructView, made only to report what is wrong with them. */
+function inodeView(buf: Buffer, nid: number, offset: number): StructView {
+  return new StructView(buf, `inode ${nid}`, offset);
+}
+
 /** A u64 that must fit a JS number exactly (as StructView.u64). */
-function safeU64(buf: Buffer, off: number, field: string, fail: (problem: string) => Error): number {
+function safeU64(buf: Buffer, off: number, field: string, nid: number, offset: number): number {
   const high = buf.readUInt32LE(off + 4);
-  if (high > MAX_SAFE_HIGH) throw fail(`${field} ${buf.readBigUInt64LE(off)} is out of range`);
+  if (high > MAX_SAFE_HIGH) throw inodeView(buf, nid, offset).error(`${field} ${buf.readBigUInt64LE(off)} is out of range`);
   return high * 0x1_0000_0000 + buf.readUInt32LE(off);
 }
 
