@@ -138,17 +138,44 @@ function anonHugeKiB(): number {
 
 const thp = fs.existsSync('/proc/self/smaps_rollup') &&
   /\[(always|madvise)\]/.test(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'));
-(thp ? test.serial : test.skip)('a mirror that fits the cache is filled in huge pages; a larger one is not', async (t) => {
+(thp ? test.serial : test.skip)('a mirror is filled in huge pages: whole if it fits the cache, else up to the cache size', async (t) => {
   t.is(native.adviseHugePages(Buffer.allocUnsafeSlow(64 * KiB)), -22, 'EINVAL: no whole 2 MiB page inside');
-  const { file: boot, data } = file(t, 8 * 1024 * KiB);
-  const before = anonHugeKiB();
-  const large = await FileMetaSource.open(boot, 4 * 1024 * KiB); // smaller than the file: small pages
+  const start = native.hugePageStart(Buffer.allocUnsafeSlow(4096 * KiB));
+  t.true(start >= 0 && start < 2048 * KiB, `first huge page at ${start}`);
+  const { file: boot, data } = file(t, 16 * 1024 * KiB);
+  let before = anonHugeKiB();
+  const large = await FileMetaSource.open(boot, 4 * 1024 * KiB); // a quarter of the file: two huge pages at most
   t.teardown(() => large.close());
   for (let off = 0; off < data.length; off += 1024 * KiB) t.deepEqual(await large.read(off, 16, 'test'), data.subarray(off, off + 16));
-  t.true(anonHugeKiB() - before < 2048, 'a block read per MiB takes no huge page');
-  const small = await FileMetaSource.open(boot, 16 * 1024 * KiB); // half is 8 MiB: preloaded whole
+  const largeHuge = anonHugeKiB() - before;
+  t.true(largeHuge >= 2048 && largeHuge <= 4096, `a block read per MiB of 16 MiB: ${largeHuge} KiB in huge pages`);
+  before = anonHugeKiB();
+  const small = await FileMetaSource.open(boot, 64 * 1024 * KiB); // half is 32 MiB: preloaded whole
   t.teardown(() => small.close());
   await small.preload();
-  t.deepEqual(small.memory()?.bytes, data);
-  t.true(anonHugeKiB() - before >= 4096, `${anonHugeKiB() - before} KiB in huge pages`);
+  t.true(small.memory()?.bytes.equals(data), 'the preloaded mirror holds the file');
+  t.true(anonHugeKiB() - before >= 8192, `${anonHugeKiB() - before} KiB in huge pages`);
+});
+
+test('blocks read into the mirror and blocks copied in read back alike', async (t) => {
+  const { file: boot, data } = file(t, 64 * META_CACHE_BLOCK);
+  const source = await FileMetaSource.open(boot, 16 * META_CACHE_BLOCK); // room for 16 blocks, then the overflow set
+  t.teardown(() => source.close());
+  await source.prefetch(0, 4 * META_CACHE_BLOCK); // copied in from one larger read
+  const across = 5 * META_CACHE_BLOCK - 10; // blocks 4 and 5, read into the mirror
+  t.deepEqual(await source.read(across, 20, 'test'), data.subarray(across, across + 20));
+  t.deepEqual(source.peek(across, 20), data.subarray(across, across + 20));
+  for (let i = 0; i < 64; i += 3) {
+    const at = i * META_CACHE_BLOCK + 100;
+    t.deepEqual(await source.read(at, 200, 'test'), data.subarray(at, at + 200), `block ${i}`);
+  }
+  const mem = source.memory();
+  t.truthy(mem?.present);
+  let inMirror = 0;
+  for (let i = 0; i < 64; i++) {
+    if (mem?.present?.[i] !== 1) continue;
+    inMirror++;
+    t.deepEqual(mem.bytes.subarray(i * META_CACHE_BLOCK, (i + 1) * META_CACHE_BLOCK), data.subarray(i * META_CACHE_BLOCK, (i + 1) * META_CACHE_BLOCK));
+  }
+  t.is(inMirror, 16, 'the mirror holds as many blocks as the cache');
 });

@@ -125,6 +125,16 @@ static napi_value n_advise_huge_pages(napi_env env, napi_callback_info info) {
   return num(env, madvise((void *)start, end - start, MADV_HUGEPAGE) == 0 ? 0 : -errno);
 }
 
+/* hugePageStart(buf): the offset in buf of its first 2 MiB-aligned byte, where its first whole huge page would
+ * begin (so that a caller can advise one huge page of a large buffer at a time, as it fills it). */
+static napi_value n_huge_page_start(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  BYTES_ARG(0, buf, cap);
+  (void)cap;
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  return num(env, (double)((((uintptr_t)buf + huge - 1) & ~(huge - 1)) - (uintptr_t)buf));
+}
+
 /* pwrite(fd, buf, off, len, pos); pos < 0 means "at the current position" (O_APPEND files). */
 static napi_value n_pwrite(napi_env env, napi_callback_info info) {
   ARGS(5);
@@ -459,6 +469,7 @@ void register_syscalls(napi_env env, napi_value exports) {
   export_fn(env, exports, "preadNowait", n_pread_nowait);
   export_fn(env, exports, "fadviseWillneed", n_fadvise_willneed);
   export_fn(env, exports, "adviseHugePages", n_advise_huge_pages);
+  export_fn(env, exports, "hugePageStart", n_huge_page_start);
   export_fn(env, exports, "pwrite", n_pwrite);
   export_fn(env, exports, "openat", n_openat);
   export_fn(env, exports, "close", n_close);

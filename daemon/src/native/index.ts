@@ -29,6 +29,8 @@ export interface NativeAddon {
   fadviseWillneed(fd: number, pos: number, len: number): number;
   /** madvise MADV_HUGEPAGE over the whole 2 MiB pages inside `buf` (a large buffer about to be filled): 0 or -errno. */
   adviseHugePages(buf: Buffer): number;
+  /** The offset in `buf` of its first 2 MiB-aligned byte (0 to 2 MiB - 1): where its first whole huge page begins. */
+  hugePageStart(buf: Buffer): number;
   /** pos < 0 writes at the current position (O_APPEND). */
   pwrite(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   openat(dirfd: number, name: Name, flags: number, mode: number): number;

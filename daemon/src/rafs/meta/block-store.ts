@@ -8,6 +8,9 @@
 import { native } from '../../native';
 import { LruCache } from '../util/lru';
 
+/** A transparent huge page (x86-64, arm64 with 4 KiB pages). */
+const HUGE_PAGE = 2 * 1024 * 1024;
+
 export interface BlockStore {
   /** Block `index` if it is in (a view: valid as long as the store), else undefined. */
   get(index: number): Buffer | undefined;
@@ -49,12 +52,23 @@ export class FileMirror implements BlockStore {
   /** Blocks read once `maxBlocks` are in the mirror. */
   private readonly overflow: LruBlocks;
 
+  /** Where the mirror's huge pages begin, which have been advised, and how many more may be. */
+  private readonly hugeStart: number;
+  private readonly hugeAdvised: Uint8Array;
+  private hugeBudget: number;
+
   constructor(readonly size: number, readonly blockSize: number, private readonly maxBlocks: number) {
     this.bytes = Buffer.allocUnsafeSlow(size);
-    // A mirror that may be held whole (no larger than the cache) faults in 2 MiB at a time. Filled 4 KiB page by
-    // page, the copies into a 24 MiB mirror took 80-99 ms of a fresh daemon's cold lstat walk (profiles); the walk
-    // went from 409-491 to 337-365 ms. A larger mirror keeps small pages: only the blocks read take memory.
-    if (size <= maxBlocks * blockSize) native.adviseHugePages(this.bytes);
+    // The mirror faults in 2 MiB at a time where it may (transparent huge pages). Filled 4 KiB page by page, the
+    // copies into a 24 MiB mirror took 80-99 ms of a fresh daemon's cold lstat walk (profiles); the walk went from
+    // 409-491 to 337-365 ms. A mirror no larger than the cache is advised whole. A larger one (an image holding its
+    // file data) is advised one huge page at a time, as blocks first land in it, up to the cache size: its memory
+    // stays within the cache size plus the 4 KiB pages of the blocks that land elsewhere.
+    const whole = size <= maxBlocks * blockSize;
+    if (whole) native.adviseHugePages(this.bytes);
+    this.hugeStart = native.hugePageStart(this.bytes);
+    this.hugeAdvised = new Uint8Array(whole ? 0 : Math.ceil(Math.max(0, size - this.hugeStart) / HUGE_PAGE));
+    this.hugeBudget = whole ? 0 : Math.floor((maxBlocks * blockSize) / HUGE_PAGE);
     this.present = new Uint8Array(Math.ceil(size / blockSize));
     this.overflow = new LruBlocks(maxBlocks);
   }
@@ -83,7 +97,30 @@ export class FileMirror implements BlockStore {
   set(index: number, bytes: Buffer): void {
     if (index < 0 || index >= this.present.length || this.present[index] === 1) return;
     if (this.count >= this.maxBlocks) return this.overflow.set(index, bytes);
+    if (this.hugeBudget > 0) {
+      this.adviseHugePageAt(index * this.blockSize);
+      this.adviseHugePageAt((index + 1) * this.blockSize - 1); // a block may straddle two
+    }
     bytes.copy(this.bytes, index * this.blockSize, 0, Math.min(bytes.length, this.size - index * this.blockSize));
+    this.markPresent(index);
+  }
+
+  /**
+   * Where block `index` should be read to, straight into the mirror (huge page advised), when it has room for it
+   * and the block is not in yet; else undefined. The reader calls landed(index) once the bytes are there.
+   */
+  slotFor(index: number): Buffer | undefined {
+    if (index < 0 || index >= this.present.length || this.present[index] === 1 || this.count >= this.maxBlocks) return undefined;
+    const start = index * this.blockSize;
+    if (this.hugeBudget > 0) {
+      this.adviseHugePageAt(start);
+      this.adviseHugePageAt(start + this.blockSize - 1);
+    }
+    return this.bytes.subarray(start, Math.min(this.size, start + this.blockSize));
+  }
+
+  /** Block `index` was read into its slotFor() buffer. */
+  landed(index: number): void {
     this.markPresent(index);
   }
 
@@ -101,6 +138,16 @@ export class FileMirror implements BlockStore {
 
   memory(): InMemory {
     return { bytes: this.bytes, present: this.present, blockSize: this.blockSize };
+  }
+
+  /** Advises the huge page holding byte `offset`, if it lies wholly inside the mirror and is not yet advised. */
+  private adviseHugePageAt(offset: number): void {
+    const page = Math.floor((offset - this.hugeStart) / HUGE_PAGE);
+    if (page < 0 || this.hugeAdvised[page] !== 0) return;
+    this.hugeAdvised[page] = 1;
+    const start = this.hugeStart + page * HUGE_PAGE;
+    if (start + HUGE_PAGE > this.size) return;
+    if (native.adviseHugePages(this.bytes.subarray(start, start + HUGE_PAGE)) === 0) this.hugeBudget--;
   }
 
   private markPresent(index: number): void {

@@ -212,8 +212,12 @@ export class FileMetaSource implements MetaSource {
     if (!p) {
       const start = index * CACHE_BLOCK;
       const len = Math.min(CACHE_BLOCK, this.size - start);
-      p = this.pread(start, len).then((b) => { this.blocks.set(index, b); return this.blocks.get(index) ?? b; })
-        .finally(() => this.pending.delete(index));
+      // Into the mirror itself when it has room: no buffer to allocate, no copy (both showed in cold walks).
+      const slot = this.mirror?.slotFor(index);
+      p = slot
+        ? this.pread(start, len, slot).then((b) => { this.mirror?.landed(index); return b; })
+        : this.pread(start, len).then((b) => { this.blocks.set(index, b); return this.blocks.get(index) ?? b; });
+      p = p.finally(() => this.pending.delete(index));
       this.pending.set(index, p);
     }
     return p;
