@@ -3,7 +3,8 @@
  * The first OPEN and FLUSH are answered ENOSYS and the kernel sends no other, nor any RELEASE, while tar and cat
  * read every file with the right bytes; the kernel keeps the attributes it has (no GETATTR after each read). Only
  * images may join such a mount; a large file of one mounted at a sub-path is read by the read threads, and
- * unmounting that instance leaves the root serving. With --writable the mount is read-write and files are
+ * unmounting that instance leaves the root serving; unmounted while a file of it is open, it keeps serving that file
+ * until the kernel forgets it. With --writable the mount is read-write and files are
  * opened. A read-only directory at the root makes a read-only mount too, which no writable filesystem may join.
  */
 import { status } from '@grpc/grpc-js';
@@ -102,6 +103,47 @@ e2e('only images join an image-rooted mount; a sub-path image\'s large file is r
   t.false(fs.existsSync(path.join(d.mnt, 'img', 'big')));
   t.is(execFileSync('bash', ['-c', `dd if=${d.mnt}/big iflag=direct bs=64k status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0], bigSum);
   t.is(sha256(path.join(d.mnt, 'd3', 'f3')), sha256(path.join(src, 'd3', 'f3')));
+});
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;
+  return check();
+}
+
+e2e('a sub-path image unmounted while a file of it is open keeps serving that file, and is released once the kernel forgets it', async (t) => {
+  const { d, src, img, work } = await imageDaemon(t, 20, ['--chunksize=1048576']);
+  await d.client.call('Mount', { fs_type: 'rafs', source: img, mountpoint: '/img', config: '' });
+  // Opened, not read yet: without OPEN the daemon does not see it.
+  const fd = fs.openSync(path.join(d.mnt, 'img', 'big'), 'r');
+  let open = true;
+  t.teardown(() => { if (open) fs.closeSync(fd); });
+
+  await d.client.call('Umount', { mountpoint: '/img' });
+  t.false(fs.existsSync(path.join(d.mnt, 'img', 'big')), 'gone from the mount');
+  t.regex(d.stderr(), /filesystem unmounted; kept serving the files the kernel still holds/);
+  // The path takes another image meanwhile.
+  const src2 = path.join(work, 'src2');
+  fs.mkdirSync(src2);
+  fs.writeFileSync(path.join(src2, 'other'), 'second image\n');
+  const img2 = path.join(work, 'img2');
+  mkfsErofs(img2, src2, []);
+  await d.client.call('Mount', { fs_type: 'rafs', source: img2, mountpoint: '/img', config: '' });
+  t.is(fs.readFileSync(path.join(d.mnt, 'img', 'other'), 'utf8'), 'second image\n');
+
+  // Every byte of the open file, read only now, comes from the first image.
+  const data = Buffer.alloc(3 << 20);
+  let got = 0;
+  for (let n = 1; n > 0 && got < data.length; got += n) n = fs.readSync(fd, data, got, data.length - got, got);
+  t.is(got, data.length);
+  t.is(crypto.createHash('sha256').update(data).digest('hex'), sha256(path.join(src, 'big')));
+  t.false(/retired filesystem released/.test(d.stderr()), 'not released while the file is open');
+
+  fs.closeSync(fd);
+  open = false;
+  fs.writeFileSync('/proc/sys/vm/drop_caches', '2'); // the kernel drops the unused dentries and forgets their nodes
+  t.true(await waitFor(() => /retired filesystem released/.test(d.stderr()), 10_000), 'released once forgotten');
+  t.is(fs.readFileSync(path.join(d.mnt, 'img', 'other'), 'utf8'), 'second image\n');
+  t.is(sha256(path.join(d.mnt, 'd3', 'f3')), sha256(path.join(src, 'd3', 'f3')), 'the root still serves');
 });
 
 e2e('an image at the root with --writable: read-write mount, files opened, a writable passthrough_fs joins', async (t) => {

@@ -10,6 +10,7 @@ const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/handover-v1.bin'
 
 test('encodeHandover() then decodeHandover() gives back every field', (t) => {
   const state = sampleState();
+  state.mounts.push({ ...state.mounts[1], mountpoint: '/old', vfsIndex: 3, kernelRefs: 5, retired: true }); // a retired image
   const decoded = decodeHandover(encodeHandover(state));
   t.is(decoded.version, HANDOVER_VERSION);
   for (const key of ['daemonId', 'argv', 'binary', 'apiSock', 'pid', 'sequence', 'createdUnixMs', 'vfsNextIndex', 'mountpoint', 'journalPath', 'vfsNamespace'] as const) {

@@ -5,7 +5,8 @@
  * layouts), packs the entries from the requested cookie as fuse_dirent records (fuse_direntplus with `plus`, their
  * fuse_entry_out zeroed: names only), fills every subdirectory's entry from its inode ("." and ".." aside), and
  * writes the complete reply (out header included) into `out`. conf (a Float64Array) describes the image and how
- * its numbers appear on the mount: see CONF_* below. result[0] receives the entries that are not directories.
+ * its numbers appear on the mount: see CONF_* below. result[0] receives the entries that are not directories,
+ * result[1] (when result has two slots) the entries filled in: the kernel holds one more reference to each.
  * Returns the reply's length, or 0 when the request is left to the TypeScript handlers: anything unusual (a
  * malformed message, a nodeid not of this image, a bad cookie, a directory or block that is not well formed,
  * an inode layout other than flat) goes there, which answers it or names the fault. So does a request that needs
@@ -174,6 +175,7 @@ static void put_entry(image_t *img, const inode_t *ino, uint8_t *e) {
 typedef struct {
   size_t at;
   double names;
+  double filled;  /* entries filled in (a nodeid handed out) */
   int stopped;
 } pack_state;
 
@@ -212,7 +214,10 @@ static int pack(image_t *img, const uint8_t *block, size_t len, uint64_t first, 
     } else if (plus && !is_dot_or_dotdot(name, name_len)) {
       inode_t sub;
       /* An inode that is not well formed leaves the entry names only, as the TypeScript packing does. */
-      if (decode_inode(img, nid, &sub)) put_entry(img, &sub, out + st->at);
+      if (decode_inode(img, nid, &sub)) {
+        put_entry(img, &sub, out + st->at);
+        st->filled++;
+      }
     }
     st->at += rec;
   }
@@ -237,7 +242,7 @@ static int dir_block(image_t *img, const inode_t *dir, uint64_t index, const uin
 }
 
 static size_t listing_reply(const uint8_t *msg, size_t msg_len, image_t *img, int plus, size_t max_write,
-                            uint8_t *out, size_t out_cap, double *names) {
+                            uint8_t *out, size_t out_cap, double *result, size_t result_len) {
   if (msg_len < FUSE_IN_HEADER + FUSE_READ_IN) return 0;
   if (le32(msg) != msg_len || (size_t)le16(msg + 36) * 8 > msg_len - FUSE_IN_HEADER) return 0;
   uint64_t unique = le64(msg + 8), nodeid = le64(msg + 16);
@@ -259,7 +264,7 @@ static size_t listing_reply(const uint8_t *msg, size_t msg_len, image_t *img, in
   uint64_t bs = img->block_size;
   if (cookie >= MAX_SAFE || (cookie % bs) % EROFS_DIRENT_SIZE != 0) return 0;
   uint64_t nblocks = (dir.size + bs - 1) / bs;
-  pack_state st = {FUSE_OUT_HEADER, 0, 0};
+  pack_state st = {FUSE_OUT_HEADER, 0, 0, 0};
   uint64_t entry = (cookie % bs) / EROFS_DIRENT_SIZE;
   for (uint64_t index = cookie / bs; index < nblocks && !st.stopped; index++, entry = 0) {
     const uint8_t *block;
@@ -271,7 +276,8 @@ static size_t listing_reply(const uint8_t *msg, size_t msg_len, image_t *img, in
   put32(out, (uint32_t)st.at);
   put32(out + 4, 0);
   put64(out + 8, unique);
-  *names = st.names;
+  result[0] = st.names;
+  if (result_len >= 2) result[1] = st.filled;
   return st.at;
 }
 
@@ -304,7 +310,7 @@ static napi_value n_pack_erofs_listing_reply(napi_env env, napi_callback_info in
     .ino_base = (uint64_t)conf[CONF_INO_BASE], .root_is_one = conf[CONF_ROOT_IS_ONE] != 0,
   };
   if (img.block_size < 512 || max_write <= 0 || (present && img.presence_block == 0)) return num(env, 0);
-  size_t n = listing_reply(msg, msg_len, &img, plus, (size_t)max_write, out, out_cap, (double *)res);
+  size_t n = listing_reply(msg, msg_len, &img, plus, (size_t)max_write, out, out_cap, (double *)res, res_len / sizeof(double));
   return num(env, (double)n);
 }
 

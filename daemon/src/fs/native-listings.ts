@@ -13,6 +13,8 @@ export interface NativeListings {
   /** 1 for each block of the image that is in memory (Conf.PresenceBlock bytes each); undefined: all are. */
   present?: Uint8Array;
   conf: Float64Array;
+  /** A reply packed from these handed the kernel `count` entries (subdirectories with their entry filled in). */
+  handedOut?: (count: number) => void;
 }
 
 /**

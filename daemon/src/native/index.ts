@@ -130,7 +130,8 @@ export interface NativeAddon {
    * The complete reply to a READDIR, or a names-only READDIRPLUS (`plus`), `msg`, from the metadata image `image`
    * held in memory (`present`: which of its blocks are in, undefined: all) and described by `conf`
    * (fs/native-listings.ts), written into `out`: its length, or 0 when the request is left to the handlers.
-   * result[0] receives the entries sent that are not directories. See daemon/native/src/erofs_listing.c.
+   * result[0] receives the entries sent that are not directories, result[1] (if there) those sent with their entry
+   * filled in, whose nodes the kernel now holds one more reference to. See daemon/native/src/erofs_listing.c.
    */
   packErofsListingReply(msg: Uint8Array, image: Uint8Array, present: Uint8Array | undefined, conf: Float64Array,
     plus: boolean, maxWrite: number, out: Uint8Array, result: Float64Array): number;

@@ -60,8 +60,11 @@ export class NativeListingReplies {
     const listings = c.fs.nativeListings?.(nodeid);
     if (listings) {
       this.ensureOut(c.maxWrite);
-      return native.packErofsListingReply(msg, listings.image, listings.present, listings.conf, plus, c.maxWrite, this.out,
+      this.result[1] = 0;
+      const n = native.packErofsListingReply(msg, listings.image, listings.present, listings.conf, plus, c.maxWrite, this.out,
         this.result);
+      if (n > 0 && this.result[1] > 0) listings.handedOut?.(this.result[1]);
+      return n;
     }
     if (readU64(msg, IN_HEADER_SIZE) !== 0) return 0; // through a directory handle a predecessor opened
     const listing = c.fs.nativeDirListing?.(nodeid);

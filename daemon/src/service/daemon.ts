@@ -119,14 +119,22 @@ export class Daemon extends EventEmitter {
   }
 
   /**
-   * Names the VFS drops (sub-filesystem unmounted) are dropped from the kernel's dentry cache too; the end of
-   * the connection is reported as 'connection-ended'; the reader gets the daemon's busy-poll setting.
+   * Names the VFS drops (sub-filesystem unmounted) are dropped from the kernel's dentry cache too, and a retired
+   * instance is destroyed once the kernel has forgotten its last node; the end of the connection is reported as
+   * 'connection-ended'; the reader gets the daemon's busy-poll setting.
    */
   private wireSession(): void {
     const session = this.sessionRef;
     if (!session) return;
     session.onEnd = (errno) => this.emit('connection-ended', errno);
     session.setBusyPoll?.(this.busyPollUs);
+    this.vfsRef.onRetiredDrained = (instance) => {
+      // No read thread may keep reading its files' fds once they are closed.
+      this.sessionRef?.dropUnopenedReads?.();
+      Promise.resolve(instance.fs.destroy?.()).then(
+        () => this.logger.info('retired filesystem released: the kernel holds none of its files any more', { mountpoint: instance.mountpoint }),
+        (err) => this.logger.warn('filesystem destroy failed', { mountpoint: instance.mountpoint, err }));
+    };
     if (!session.notifyInvalEntry) return;
     this.vfsRef.onInvalidate = (parent, name) => {
       const rc = session.notifyInvalEntry?.(parent, name);
@@ -200,9 +208,10 @@ export class Daemon extends EventEmitter {
     return this.serialiseMount(async () => {
       this.requireAlive('unmount a filesystem');
       this.sessionRef?.dropUnopenedReads?.();
-      const { destroyError } = await umountFrom(this.vfsRef, mountpoint);
+      const { destroyError, retired } = await umountFrom(this.vfsRef, mountpoint);
       if (destroyError) this.logger.warn('filesystem destroy failed', { mountpoint, err: destroyError });
-      this.logger.info('filesystem unmounted', { mountpoint });
+      if (retired) this.logger.info('filesystem unmounted; kept serving the files the kernel still holds', { mountpoint });
+      else this.logger.info('filesystem unmounted', { mountpoint });
       this.stateChanged('umount');
     });
   }
@@ -299,7 +308,7 @@ export class Daemon extends EventEmitter {
   }
 
   private async destroyFilesystems(): Promise<void> {
-    for (const instance of this.vfsRef.list()) {
+    for (const instance of [...this.vfsRef.list(), ...(this.vfsRef.retired?.() ?? [])]) {
       await Promise.resolve(instance.fs.destroy?.()).catch(() => undefined);
     }
   }

@@ -50,7 +50,7 @@ export async function mountInto(vfs: VfsPort, createBackend: BackendFactory, com
 }
 
 /** Detaches the instance at `mountpoint` and releases its backend (destroy errors are returned, not thrown). */
-export async function umountFrom(vfs: VfsPort, mountpoint: string): Promise<{ destroyError?: unknown }> {
+export async function umountFrom(vfs: VfsPort, mountpoint: string): Promise<{ destroyError?: unknown; retired?: boolean }> {
   validateSubMountpoint(mountpoint);
   const instance = vfs.list().find((candidate) => candidate.mountpoint === mountpoint);
   if (!instance) throw new NydusError('NotFound', `No filesystem is mounted at ${mountpoint}`);
@@ -59,6 +59,8 @@ export async function umountFrom(vfs: VfsPort, mountpoint: string): Promise<{ de
   } catch (err) {
     throw wrapError('Vfs', `Cannot unmount ${mountpoint}`, err);
   }
+  // Out of the namespace, but still serving files the kernel holds open: released when it forgets them.
+  if (instance.retired) return { retired: true };
   try {
     await instance.fs.destroy?.();
     return {};

@@ -50,17 +50,23 @@ export interface VfsInstance {
   info: VfsMountInfo;
   mountedTime: Date;
   fs: FileSystem;
+  /** Unmounted but still serving nodes the kernel holds (see Vfs.umount): its filesystem is not destroyed yet. */
+  retired?: boolean;
 }
 
 export interface VfsPort extends FileSystem {
   /** Throws VfsError (code AlreadyExists, InvalidArguments, Exhausted). */
   mount(mountpoint: string, fs: FileSystem, info: VfsMountInfo): number;
-  /** Throws VfsError (code NotFound, or Busy while files are open). */
+  /** Throws VfsError (code NotFound, or Busy while files are open); may leave the instance `retired`. */
   umount(mountpoint: string): unknown;
   /** Mounted instances by index. */
   list(): VfsInstance[];
+  /** Unmounted instances still serving nodes the kernel holds. */
+  retired?(): VfsInstance[];
   /** Told when a name vanishes from a directory the kernel may cache (wired to FUSE_NOTIFY_INVAL_ENTRY). */
   onInvalidate?: (parent: number, name: Buffer) => void;
+  /** Told when a retired instance's last node is forgotten: its filesystem may now be destroyed. */
+  onRetiredDrained?(instance: VfsInstance): void;
 }
 
 /** Opens the filesystem a mount request names (validating source and config); throws NydusError. */

@@ -86,6 +86,7 @@ export function captureHandover(daemon: CaptureSource, ctx: CaptureContext): Cap
     mounts.push({
       fsType: instance.info.fsType, source: instance.info.source, config: instance.info.config, mountpoint: instance.mountpoint,
       prefetchFiles: instance.info.prefetchFiles, vfsIndex: instance.index, mountedUnixMs: instance.mountedTime, openHandles: instance.openHandles,
+      kernelRefs: instance.kernelRefs, retired: instance.retired ?? false,
     });
     const exportedTables = tables.find((t) => t.vfsIndex === instance.index);
     if (exportedTables) {

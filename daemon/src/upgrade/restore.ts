@@ -104,6 +104,7 @@ function restoreVfs(vfs: Vfs, state: HandoverState, fsByIndex: Map<number, FileS
     pseudo: state.vfsNamespace ?? { nextNodeid: 2, nodes: [] },
     instances: state.mounts.map((m) => ({
       index: m.vfsIndex, mountpoint: m.mountpoint, mountedTime: m.mountedUnixMs, openHandles: m.openHandles,
+      kernelRefs: Number(m.kernelRefs ?? 0), retired: m.retired === true,
       info: { fsType: m.fsType as 'rafs' | 'passthrough_fs', source: m.source, config: m.config, prefetchFiles: m.prefetchFiles },
     })),
   };

@@ -35,6 +35,9 @@ export interface MountCommand {
   vfsIndex: number;
   mountedUnixMs: number;
   openHandles: number;
+  /** Entries the kernel holds; absent from a predecessor that did not count them. */
+  kernelRefs?: number;
+  retired?: boolean;
 }
 
 export interface VfsNamespaceState {

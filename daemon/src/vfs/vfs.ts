@@ -5,7 +5,10 @@
  * and are never reused, so a nodeid the kernel still holds can never reach a different instance's files.
  * Unmounting an instance that has open files is refused with EBUSY, as the kernel does (directories are
  * listed without handles: see readdir()). Once an image serves the root, the mount runs without OPEN
- * (`openless`): from then on only instances that need no OPEN (rafs) may join it.
+ * (`openless`): from then on only instances that need no OPEN (rafs) may join it, and open files are no longer
+ * seen. An image unmounted from a sub-path of such a mount then leaves the namespace at once, but stays
+ * `retired`, still serving the nodes the kernel holds (an open file, a working directory), until the kernel has
+ * forgotten them all: each instance counts the entries it handed out less those forgotten (`kernelRefs`).
  */
 import { E, FsError } from '../fs/errno';
 import { optionalOp } from '../fs/optional-op';
@@ -34,6 +37,10 @@ export interface Instance {
   info: MountInfo;
   mountedTime: Date;
   openHandles: number;
+  /** Entries of this instance the kernel holds: handed out (LOOKUP, READDIRPLUS, CREATE...) less FORGETs. */
+  kernelRefs: number;
+  /** Out of the namespace, still serving the nodes the kernel holds; released (onRetiredDrained) when none are left. */
+  retired?: boolean;
   /** The instance's native listings as the mount numbers them, and what its filesystem gave (see nativeListings). */
   listings?: { own: NativeListings; mapped: NativeListings };
 }
@@ -41,7 +48,8 @@ export interface Instance {
 export interface VfsState {
   nextIndex: number;
   pseudo: ReturnType<PseudoFs['exportState']>;
-  instances: Array<{ index: number; mountpoint: string; info: MountInfo; mountedTime: number; openHandles: number }>;
+  instances: Array<{ index: number; mountpoint: string; info: MountInfo; mountedTime: number; openHandles: number;
+    kernelRefs: number; retired?: boolean }>;
 }
 
 export class VfsError extends Error {
@@ -81,6 +89,8 @@ export class Vfs implements FileSystem {
   private backingFiles: BackingFiles | undefined;
   /** Told when a name disappears from a directory the kernel may have cached (after umount). */
   onInvalidate?: (parent: number, name: Buffer) => void;
+  /** Told when the kernel has forgotten the last node of a retired instance: its filesystem may be destroyed. */
+  onRetiredDrained?(inst: Instance): void;
   /** `openless` held once: it holds for good. */
   private openlessFixed = false;
 
@@ -110,7 +120,7 @@ export class Vfs implements FileSystem {
         'so its files are read without OPEN, which only rafs instances can do (start nydusd with --writable to let others join)');
     }
     for (const inst of this.instances.values()) {
-      if (inst.mountpoint === canonical) throw new VfsError('AlreadyExists', `${canonical} is already mounted`);
+      if (inst.mountpoint === canonical && !inst.retired) throw new VfsError('AlreadyExists', `${canonical} is already mounted`);
     }
     if (parts.length > 0) {
       const parent = this.pseudo.find(parts.slice(0, -1));
@@ -119,19 +129,25 @@ export class Vfs implements FileSystem {
     }
     if (this.nextIndex > MAX_INDEX) throw new VfsError('Exhausted', 'all mount indexes have been used');
     const index = this.nextIndex++;
-    const inst: Instance = { index, mountpoint: canonical, parts, fs, info, mountedTime: new Date(), openHandles: 0 };
+    const inst: Instance = { index, mountpoint: canonical, parts, fs, info, mountedTime: new Date(), openHandles: 0, kernelRefs: 0 };
     this.attach(inst);
     return index;
   }
 
+  /**
+   * Takes the instance at `mountpoint` out of the namespace. It is `retired` instead of gone when the mount is
+   * openless (open files unseen), it sits at a sub-path and the kernel still holds nodes of it: the caller then
+   * leaves its filesystem alone, and onRetiredDrained hands it over once the kernel has forgotten them.
+   */
   umount(mountpoint: string): Instance {
     const canonical = '/' + parseMountpoint(mountpoint).join('/');
-    const inst = [...this.instances.values()].find((i) => i.mountpoint === canonical);
+    const inst = [...this.instances.values()].find((i) => i.mountpoint === canonical && !i.retired);
     if (!inst) throw new VfsError('NotFound', `nothing is mounted at ${canonical}`);
     if (inst.openHandles > 0) {
       throw new VfsError('Busy', `${canonical} is busy: ${inst.openHandles} open files or directories`);
     }
-    this.instances.delete(inst.index);
+    if (this.openless && inst.parts.length > 0 && inst.kernelRefs > 0) inst.retired = true;
+    else this.instances.delete(inst.index);
     if (inst.parts.length === 0) {
       this.rootIndex = undefined;
     } else {
@@ -146,8 +162,14 @@ export class Vfs implements FileSystem {
     return inst;
   }
 
+  /** The instances in the namespace, by index (retired ones aside). */
   list(): Instance[] {
-    return [...this.instances.values()].sort((a, b) => a.index - b.index);
+    return [...this.instances.values()].filter((i) => !i.retired).sort((a, b) => a.index - b.index);
+  }
+
+  /** Unmounted instances still serving nodes the kernel holds. */
+  retired(): Instance[] {
+    return [...this.instances.values()].filter((i) => i.retired).sort((a, b) => a.index - b.index);
   }
 
   instanceOf(nodeid: number): number {
@@ -159,8 +181,8 @@ export class Vfs implements FileSystem {
     return {
       nextIndex: this.nextIndex,
       pseudo: this.pseudo.exportState(),
-      instances: this.list().map((i) => ({ index: i.index, mountpoint: i.mountpoint, info: i.info,
-        mountedTime: i.mountedTime.getTime(), openHandles: i.openHandles })),
+      instances: [...this.list(), ...this.retired()].map((i) => ({ index: i.index, mountpoint: i.mountpoint, info: i.info,
+        mountedTime: i.mountedTime.getTime(), openHandles: i.openHandles, kernelRefs: i.kernelRefs, retired: i.retired })),
     };
   }
 
@@ -183,8 +205,10 @@ export class Vfs implements FileSystem {
     this.pseudo.restoreState(state.pseudo);
     this.nextIndex = state.nextIndex;
     for (const i of state.instances) {
-      this.attach({ index: i.index, mountpoint: i.mountpoint, parts: parseMountpoint(i.mountpoint), fs: fsByIndex.get(i.index)!,
-        info: i.info, mountedTime: new Date(i.mountedTime), openHandles: i.openHandles });
+      const inst: Instance = { index: i.index, mountpoint: i.mountpoint, parts: parseMountpoint(i.mountpoint), fs: fsByIndex.get(i.index)!,
+        info: i.info, mountedTime: new Date(i.mountedTime), openHandles: i.openHandles, kernelRefs: i.kernelRefs, retired: i.retired || undefined };
+      if (inst.retired) this.instances.set(inst.index, inst);
+      else this.attach(inst);
     }
   }
 
@@ -239,6 +263,12 @@ export class Vfs implements FileSystem {
     return { ...e, nodeid: toGlobal(inst.index, e.nodeid, this.rootIndex), attr: this.mapAttr(inst, e.attr) };
   }
 
+  /** mapEntry() of an entry about to be handed to the kernel, which then holds one more reference to its node. */
+  private handOut(inst: Instance, e: Entry): Entry {
+    if (e.nodeid !== 0) inst.kernelRefs++;
+    return this.mapEntry(inst, e);
+  }
+
   private sameInstance(a: number, b: number): { inst: Instance; la: number; lb: number } {
     const ra = this.routeInstance(a);
     const rb = this.routeInstance(b);
@@ -261,7 +291,7 @@ export class Vfs implements FileSystem {
     const index = pnode.mounts.get(key);
     if (index === undefined) return undefined;
     const inst = this.instances.get(index)!;
-    return then(inst.fs.getattr(ctx, 1, undefined), (a) => this.mapEntry(inst, {
+    return then(inst.fs.getattr(ctx, 1, undefined), (a) => this.handOut(inst, {
       nodeid: 1, generation: 0, attr: a.attr, entryTimeout: a.attrTimeout, attrTimeout: a.attrTimeout,
     }));
   }
@@ -273,7 +303,7 @@ export class Vfs implements FileSystem {
     if (pseudo) return pseudo;
     const { inst, local } = this.route(parent);
     if (!inst) throw new FsError(E.ENOENT);
-    return then(inst.fs.lookup(ctx, local, name), (e) => this.mapEntry(inst, e));
+    return then(inst.fs.lookup(ctx, local, name), (e) => this.handOut(inst, e));
   }
 
   nodeKey(nodeid: number): string | undefined {
@@ -287,8 +317,15 @@ export class Vfs implements FileSystem {
   forget(nodeid: number, nlookup: number): void {
     const { index, local } = splitGlobal(nodeid, this.rootIndex);
     const inst = this.instances.get(index);
-    if (inst && local !== 1) inst.fs.forget(local, nlookup);
+    if (!inst) return;
+    if (local !== 1) inst.fs.forget(local, nlookup);
+    inst.kernelRefs = Math.max(0, inst.kernelRefs - nlookup);
+    if (inst.retired && inst.kernelRefs === 0) {
+      this.instances.delete(index);
+      this.onRetiredDrained?.(inst);
+    }
   }
+
 
   getattr(ctx: RequestContext, nodeid: number, fh: number | undefined): R<AttrReply> {
     const { inst, local } = this.route(nodeid);
@@ -308,17 +345,17 @@ export class Vfs implements FileSystem {
 
   symlink(ctx: RequestContext, parent: number, name: Buffer, target: Buffer): R<Entry> {
     const { inst, local } = this.routeInstance(parent);
-    return then(call(inst.fs, 'symlink')(ctx, local, name, target), (e) => this.mapEntry(inst, e));
+    return then(call(inst.fs, 'symlink')(ctx, local, name, target), (e) => this.handOut(inst, e));
   }
 
   mknod(ctx: RequestContext, parent: number, name: Buffer, mode: number, rdev: number, umask: number): R<Entry> {
     const { inst, local } = this.routeInstance(parent);
-    return then(call(inst.fs, 'mknod')(ctx, local, name, mode, rdev, umask), (e) => this.mapEntry(inst, e));
+    return then(call(inst.fs, 'mknod')(ctx, local, name, mode, rdev, umask), (e) => this.handOut(inst, e));
   }
 
   mkdir(ctx: RequestContext, parent: number, name: Buffer, mode: number, umask: number): R<Entry> {
     const { inst, local } = this.routeInstance(parent);
-    return then(call(inst.fs, 'mkdir')(ctx, local, name, mode, umask), (e) => this.mapEntry(inst, e));
+    return then(call(inst.fs, 'mkdir')(ctx, local, name, mode, umask), (e) => this.handOut(inst, e));
   }
 
   unlink(ctx: RequestContext, parent: number, name: Buffer): R<void> {
@@ -338,7 +375,7 @@ export class Vfs implements FileSystem {
 
   link(ctx: RequestContext, nodeid: number, newParent: number, newName: Buffer): R<Entry> {
     const { inst, la, lb } = this.sameInstance(nodeid, newParent);
-    return then(call(inst.fs, 'link')(ctx, la, lb, newName), (e) => this.mapEntry(inst, e));
+    return then(call(inst.fs, 'link')(ctx, la, lb, newName), (e) => this.handOut(inst, e));
   }
 
   open(ctx: RequestContext, nodeid: number, flags: number): R<OpenReply> {
@@ -350,7 +387,7 @@ export class Vfs implements FileSystem {
     const { inst, local } = this.routeInstance(parent);
     return then(call(inst.fs, 'create')(ctx, local, name, mode, flags, umask), (c) => {
       inst.openHandles++;
-      return { entry: this.mapEntry(inst, c.entry), open: c.open };
+      return { entry: this.handOut(inst, c.entry), open: c.open };
     });
   }
 
@@ -428,6 +465,7 @@ export class Vfs implements FileSystem {
     if (!inst || !own || this.rootListsInstances(nodeid)) return undefined;
     if (inst.listings?.own !== own) {
       const mapped = withMountIds(own, index * LOCAL_SPAN, index === this.rootIndex, globalIno(index, 0, this.rootIndex));
+      mapped.handedOut = (count) => { inst.kernelRefs += count; };
       inst.listings = { own, mapped };
     }
     return inst.listings.mapped;
@@ -455,7 +493,7 @@ export class Vfs implements FileSystem {
   readdirplusEntry(ctx: RequestContext, parent: number, e: DirEntry): R<Entry> {
     const { inst, local } = this.route(parent);
     if (inst?.fs.readdirplusEntry && e.handle !== undefined && !(parent === 1 && this.pseudo.get(1).mounts.has(e.name.toString()))) {
-      return then(inst.fs.readdirplusEntry(ctx, local, e), (entry) => this.mapEntry(inst, entry));
+      return then(inst.fs.readdirplusEntry(ctx, local, e), (entry) => this.handOut(inst, entry));
     }
     return this.lookup(ctx, parent, e.name);
   }
@@ -466,7 +504,7 @@ export class Vfs implements FileSystem {
       return undefined;
     }
     const entry = inst.fs.entryAtHand(ctx, local, e);
-    return entry && this.mapEntry(inst, entry);
+    return entry && this.handOut(inst, entry);
   }
 
   releasedir(ctx: RequestContext, nodeid: number, fh: number): R<void> {

@@ -26,8 +26,8 @@ export function sampleState(options: { nodes?: number; journalPath?: string } = 
       kernelFlags: 0x73fffffb, kernelFlags2: 0x5fd,
     },
     mounts: [
-      { fsType: 'passthrough_fs', source: '/srv/share', config: '{"writable":true}', mountpoint: '/', prefetchFiles: [], vfsIndex: 1, mountedUnixMs: 1_795_000_000_001, openHandles: 2 },
-      { fsType: 'rafs', source: '/images/app.boot', config: '{"device":{"backend":{"type":"localfs"}}}', mountpoint: '/img', prefetchFiles: ['/etc', '/usr/bin/sh'], vfsIndex: 2, mountedUnixMs: 1_795_000_000_002, openHandles: 0 },
+      { fsType: 'passthrough_fs', source: '/srv/share', config: '{"writable":true}', mountpoint: '/', prefetchFiles: [], vfsIndex: 1, mountedUnixMs: 1_795_000_000_001, openHandles: 2, kernelRefs: 0, retired: false },
+      { fsType: 'rafs', source: '/images/app.boot', config: '{"device":{"backend":{"type":"localfs"}}}', mountpoint: '/img', prefetchFiles: ['/etc', '/usr/bin/sh'], vfsIndex: 2, mountedUnixMs: 1_795_000_000_002, openHandles: 0, kernelRefs: 0, retired: false },
     ],
     vfsNextIndex: 3,
     vfsNamespace: { nextNodeid: 3, nodes: [{ nodeid: 2, parent: 1, name: 'img' }] },
