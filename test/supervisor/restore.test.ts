@@ -3,13 +3,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AT_FDCWD, native, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../daemon/src/native';
 import { PassthroughFs } from '../../daemon/src/passthrough';
-import { protoToPassthrough } from '../../daemon/src/upgrade/restore';
+import { createLogger } from '../../daemon/src/log';
+import type { FuseSession } from '../../daemon/src/server/session';
+import { protoToPassthrough, restoreHandover, RestoreTarget } from '../../daemon/src/upgrade/restore';
+import { Vfs } from '../../daemon/src/vfs/vfs';
 import { decodeHandover, encodeHandover } from '../../daemon/src/upgrade/state-codec';
 import { HandoverState } from '../../daemon/src/upgrade/state-types';
 import { TableTracker } from '../../daemon/src/upgrade/table-tracker';
 import { passthroughToProto } from '../../daemon/src/upgrade/capture';
 import { LiveState } from '../../supervisor/src/live-state';
 import { identity, tempDir } from './helpers/harness';
+import { sampleState } from './helpers/sample-state';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/handover-v1.bin');
 const ctx = { uid: 0, gid: 0, pid: process.pid };
@@ -116,4 +120,44 @@ test('a delta naming an unknown instance or fd is refused and its fds closed', (
   t.true(native.close(stray) < 0, 'the refused delta\'s fd was closed');
   const node = { nodeid: 99, dev: 1, ino: 1, generation: 0, lookups: 1, fdIndex: -1, parent: 0, name: '', mode: 0 };
   t.throws(() => live.apply({ ...base, vfsIndex: 1, nodes: [node] }, []), { message: /unknown node 99/ });
+});
+
+test('a takeover goes on without a retired image that cannot be reopened; one that can is restored retired', async (t) => {
+  const base = sampleState();
+  const image = (mountpoint: string, vfsIndex: number, retired: boolean) => ({
+    fsType: 'rafs', source: `/images/${vfsIndex}.boot`, config: '', mountpoint, prefetchFiles: [], vfsIndex,
+    mountedUnixMs: 1_795_000_000_000 + vfsIndex, openHandles: 0, kernelRefs: retired ? 2 : 0, retired,
+  });
+  const state: HandoverState = {
+    ...base,
+    mounts: [image('/', 1, false), image('/gone', 2, true), image('/kept', 3, true)],
+    vfsNextIndex: 4,
+    vfsNamespace: { nextNodeid: 2, nodes: [] },
+    filesystems: [1, 2, 3].map((vfsIndex) => ({ vfsIndex, fdBase: 1, fdCount: 0, rafs: { bootstrap: `/images/${vfsIndex}.boot`, imageDigest: Buffer.alloc(0) } })),
+    fds: [base.fds[0]],
+  };
+  const opened: string[] = [];
+  const vfs = new Vfs();
+  let adopted: FuseSession | undefined;
+  const target: RestoreTarget = {
+    mountpoint: '/mnt/sample',
+    vfs,
+    adoptSession: (session) => { adopted = session; },
+    async createBackend(command) {
+      if (command.mountpoint === '/gone') throw new Error('ENOENT: the image was deleted after its Umount');
+      opened.push(command.mountpoint);
+      return { openless: true, lookup: () => { throw new Error('unused'); }, forget: () => undefined, getattr: () => { throw new Error('unused'); } };
+    },
+  };
+  const session = await restoreHandover(target, state, [open('/dev/null', fs.constants.O_RDWR)], createLogger('test'));
+  t.teardown(() => session.close());
+  t.is(adopted, session);
+  t.deepEqual(opened, ['/', '/kept']);
+  t.deepEqual(vfs.list().map((i) => i.mountpoint), ['/']);
+  t.deepEqual(vfs.retired().map((i) => [i.mountpoint, i.kernelRefs]), [['/kept', 2]]);
+
+  // A mounted image that cannot be reopened still fails the takeover, as before.
+  const failing = { ...target, vfs: new Vfs(), createBackend: async () => { throw new Error('ENOENT'); } };
+  await t.throwsAsync(restoreHandover(failing, { ...state, mounts: [image('/', 1, false)] }, [open('/dev/null', fs.constants.O_RDWR)], createLogger('test')),
+    { message: /ENOENT/ });
 });

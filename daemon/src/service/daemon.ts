@@ -134,6 +134,7 @@ export class Daemon extends EventEmitter {
       Promise.resolve(instance.fs.destroy?.()).then(
         () => this.logger.info('retired filesystem released: the kernel holds none of its files any more', { mountpoint: instance.mountpoint }),
         (err) => this.logger.warn('filesystem destroy failed', { mountpoint: instance.mountpoint, err }));
+      this.stateChanged('retired released');
     };
     if (!session.notifyInvalEntry) return;
     this.vfsRef.onInvalidate = (parent, name) => {
