@@ -2,10 +2,11 @@
  * The read threads on a socket pair standing in for /dev/fuse: the test writes FUSE requests on one end, the
  * threads read the other. A READ of a registered handle is answered by them with the file's bytes (or the pread
  * errno); every other message reaches the main thread unchanged; nothing is read while no handle is registered or
- * while paused.
+ * while paused. An image's bytes that had to come from the disk bring their neighbours into the page cache.
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -208,6 +209,37 @@ test.serial('a READ of a handle registered with extents is pieced together from 
   t.deepEqual((await r.reply()).data.length, 0, 'far past it: nothing either');
   t.deepEqual(r.forwarded, []);
   t.like(r.threads.takeStats()[0], { tag: 2, count: 7, errors: 0 });
+});
+
+test.serial('a READ of an image extent that waited for the disk reads the aligned 128 KiB around it ahead; one the page cache held does not', async (t) => {
+  const r = rig(t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nydus-rt-around-'));
+  const file = path.join(dir, 'image');
+  const content = crypto.randomBytes(1 << 20);
+  fs.writeFileSync(file, content, { flush: true }); // written back: clean pages, which can be dropped
+  const fd = fs.openSync(file, 'r');
+  t.teardown(() => { fs.closeSync(fd); fs.rmSync(dir, { recursive: true, force: true }); });
+  execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'pipe' }); // drops the file's pages
+  const probe = Buffer.alloc(4096);
+  const cached = (offset: number) => native.preadNowait(fd, probe, 0, 4096, offset) === 4096;
+  if (cached(256 << 10) || cached(300 << 10)) {
+    t.log('skipped: this filesystem keeps the file in memory (tmpfs?), so no READ waits for a disk');
+    t.pass();
+    return;
+  }
+  r.threads.add(9, 0, { size: content.length, extents: [{ fileOffset: 0, length: content.length, fd, fdOffset: 0 }] }, 1);
+  const at = (300 << 10) + 100;
+  r.send(readRequest(1, 9, 0, at, 4096));
+  const a = await r.reply();
+  t.deepEqual(a.data, content.subarray(at, at + 4096));
+  t.is(r.threads.fetchesAround, 1, 'the READ waited for the disk: the image around it was read ahead');
+  for (let i = 0; i < 100 && !(cached(256 << 10) && cached((384 << 10) - 4096)); i++) await sleep(10);
+  t.true(cached(256 << 10), 'the window\'s first page');
+  t.true(cached((384 << 10) - 4096), 'and its last');
+  // Bytes the page cache holds are read from it, and nothing more is read ahead.
+  r.send(readRequest(2, 9, 0, 256 << 10, 8192));
+  t.deepEqual((await r.reply()).data, content.subarray(256 << 10, (256 << 10) + 8192));
+  t.is(r.threads.fetchesAround, 1);
 });
 
 test.serial('a READ whose pread comes back short goes to the main thread, which reports it', async (t) => {

@@ -117,6 +117,8 @@ export interface NativeAddon {
   readThreadsStalled(h: ReadThreadsHandle, ms: number): number;
   /** Times a thread woke for a request and found none left, another reader having taken it (since the start). */
   readThreadsEmptyReads(h: ReadThreadsHandle): number;
+  /** READs of image extents that waited for the disk, each of which read the image around it ahead (since the start). */
+  readThreadsFetchesAround(h: ReadThreadsHandle): number;
 
   /**
    * On the libuv threadpool, reads the directory `name` in `parentFd` (never followed if a symlink) into the host's

@@ -109,6 +109,11 @@ export class ReadThreads {
     return this.handle === undefined ? 0 : native.readThreadsEmptyReads(this.handle);
   }
 
+  /** READs of image extents that had to wait for the disk: each read the aligned 128 KiB of the image around it ahead. */
+  get fetchesAround(): number {
+    return this.handle === undefined ? 0 : native.readThreadsFetchesAround(this.handle);
+  }
+
   /** While `on`, the threads keep the process running, as the main thread's reader did before it left them reading. */
   holdLoop(on: boolean): void {
     if (this.handle) native.readThreadsHoldLoop(this.handle, on);
