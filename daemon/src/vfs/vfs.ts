@@ -326,7 +326,6 @@ export class Vfs implements FileSystem {
     }
   }
 
-
   getattr(ctx: RequestContext, nodeid: number, fh: number | undefined): R<AttrReply> {
     const { inst, local } = this.route(nodeid);
     if (!inst) return { attr: this.pseudo.attr(local), attrTimeout: PSEUDO_TIMEOUT };

@@ -97,10 +97,7 @@ export class FileMirror implements BlockStore {
   set(index: number, bytes: Buffer): void {
     if (index < 0 || index >= this.present.length || this.present[index] === 1) return;
     if (this.count >= this.maxBlocks) return this.overflow.set(index, bytes);
-    if (this.hugeBudget > 0) {
-      this.adviseHugePageAt(index * this.blockSize);
-      this.adviseHugePageAt((index + 1) * this.blockSize - 1); // a block may straddle two
-    }
+    this.adviseHugePagesOf(index);
     bytes.copy(this.bytes, index * this.blockSize, 0, Math.min(bytes.length, this.size - index * this.blockSize));
     this.markPresent(index);
   }
@@ -112,10 +109,7 @@ export class FileMirror implements BlockStore {
   slotFor(index: number): Buffer | undefined {
     if (index < 0 || index >= this.present.length || this.present[index] === 1 || this.count >= this.maxBlocks) return undefined;
     const start = index * this.blockSize;
-    if (this.hugeBudget > 0) {
-      this.adviseHugePageAt(start);
-      this.adviseHugePageAt(start + this.blockSize - 1);
-    }
+    this.adviseHugePagesOf(index);
     return this.bytes.subarray(start, Math.min(this.size, start + this.blockSize));
   }
 
@@ -138,6 +132,13 @@ export class FileMirror implements BlockStore {
 
   memory(): InMemory {
     return { bytes: this.bytes, present: this.present, blockSize: this.blockSize };
+  }
+
+  /** Before block `index` is first written: the huge pages it lies in (a block may straddle two), while the budget lasts. */
+  private adviseHugePagesOf(index: number): void {
+    if (this.hugeBudget <= 0) return;
+    this.adviseHugePageAt(index * this.blockSize);
+    this.adviseHugePageAt((index + 1) * this.blockSize - 1);
   }
 
   /** Advises the huge page holding byte `offset`, if it lies wholly inside the mirror and is not yet advised. */
