@@ -113,14 +113,18 @@ static napi_value n_fadvise_willneed(napi_env env, napi_callback_info info) {
   return num(env, -rc);
 }
 
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+/* The first 2 MiB-aligned address at or after p. */
+static uintptr_t huge_align_up(uintptr_t p) { return (p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1); }
+
 /* adviseHugePages(buf): the whole 2 MiB pages inside buf may be transparent huge pages (MADV_HUGEPAGE), so that
  * filling a large fresh buffer faults once per 2 MiB instead of once per 4 KiB. 0, or -errno (-EINVAL: no whole
  * huge page lies inside it). */
 static napi_value n_advise_huge_pages(napi_env env, napi_callback_info info) {
   ARGS(1);
   BYTES_ARG(0, buf, cap);
-  const uintptr_t huge = (uintptr_t)2 << 20;
-  uintptr_t start = ((uintptr_t)buf + huge - 1) & ~(huge - 1), end = ((uintptr_t)buf + cap) & ~(huge - 1);
+  uintptr_t start = huge_align_up((uintptr_t)buf), end = ((uintptr_t)buf + cap) & ~(HUGE_PAGE - 1);
   if (end <= start) return num(env, -EINVAL);
   return num(env, madvise((void *)start, end - start, MADV_HUGEPAGE) == 0 ? 0 : -errno);
 }
@@ -131,8 +135,7 @@ static napi_value n_huge_page_start(napi_env env, napi_callback_info info) {
   ARGS(1);
   BYTES_ARG(0, buf, cap);
   (void)cap;
-  const uintptr_t huge = (uintptr_t)2 << 20;
-  return num(env, (double)((((uintptr_t)buf + huge - 1) & ~(huge - 1)) - (uintptr_t)buf));
+  return num(env, (double)(huge_align_up((uintptr_t)buf) - (uintptr_t)buf));
 }
 
 /* pwrite(fd, buf, off, len, pos); pos < 0 means "at the current position" (O_APPEND files). */

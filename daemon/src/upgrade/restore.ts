@@ -122,7 +122,6 @@ export async function restoreHandover(target: RestoreTarget, state: HandoverStat
       logger.warn('taking over a mount at a different path than this daemon was started with', { state: state.mountpoint, ours: target.mountpoint });
     }
     const fsByIndex = new Map<number, FileSystem>();
-    const lost = new Set<number>();
     for (const mount of [...state.mounts].sort((a, b) => a.vfsIndex - b.vfsIndex)) {
       const fsState = state.filesystems.find((f) => f.vfsIndex === mount.vfsIndex);
       const fs = await restoreFilesystem(target, mount, fsState, fds, logger).catch((err: unknown) => {
@@ -130,7 +129,6 @@ export async function restoreHandover(target: RestoreTarget, state: HandoverStat
         // on without it, and what the kernel still holds of it reads ESTALE.
         if (!mount.retired) throw err;
         logger.warn('a retired image cannot be reopened: its files still open read ESTALE', { mountpoint: mount.mountpoint, err });
-        lost.add(mount.vfsIndex);
         return undefined;
       });
       if (!fs) continue;
@@ -138,7 +136,8 @@ export async function restoreHandover(target: RestoreTarget, state: HandoverStat
       if (fsState) for (let i = fsState.fdBase; i < fsState.fdBase + fsState.fdCount; i++) taken.add(i);
       fsByIndex.set(mount.vfsIndex, fs);
     }
-    restoreVfs(target.vfs as Vfs, { ...state, mounts: state.mounts.filter((m) => !lost.has(m.vfsIndex)) }, fsByIndex);
+    // Every mount but a retired image that could not be reopened has its filesystem.
+    restoreVfs(target.vfs as Vfs, { ...state, mounts: state.mounts.filter((m) => fsByIndex.has(m.vfsIndex)) }, fsByIndex);
     const session = FuseSession.adopt({
       fd: fds[0], mountpoint: target.mountpoint, init: stateToInit(state.fuse), logger, readThreads: target.readThreads,
     });

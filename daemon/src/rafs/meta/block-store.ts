@@ -95,11 +95,13 @@ export class FileMirror implements BlockStore {
   }
 
   set(index: number, bytes: Buffer): void {
-    if (index < 0 || index >= this.present.length || this.present[index] === 1) return;
-    if (this.count >= this.maxBlocks) return this.overflow.set(index, bytes);
-    this.adviseHugePagesOf(index);
-    bytes.copy(this.bytes, index * this.blockSize, 0, Math.min(bytes.length, this.size - index * this.blockSize));
-    this.markPresent(index);
+    const slot = this.slotFor(index);
+    if (slot) {
+      bytes.copy(slot, 0, 0, Math.min(bytes.length, slot.length));
+      this.markPresent(index);
+    } else if (index >= 0 && index < this.present.length && this.present[index] !== 1) {
+      this.overflow.set(index, bytes); // the mirror is full
+    }
   }
 
   /**
