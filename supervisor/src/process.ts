@@ -1,11 +1,12 @@
 /**
- * Starting and watching daemon processes: spawn nydusd (detached, so it outlives a supervisor restart) with the
- * flags the supervisor adds, tell whether a pid still runs (a zombie counts as dead) and wait for it to end.
- * It does not decide what to do when a daemon dies (daemon-manager.ts).
+ * Starting and watching daemon processes: spawn nydusd (detached, so it outlives a supervisor restart) with its
+ * Node.js options and the flags the supervisor adds, tell whether a pid still runs (a zombie counts as dead) and
+ * wait for it to end. It does not decide what to do when a daemon dies (daemon-manager.ts).
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { NYDUSD_NODE_OPTIONS } from '../../daemon/src/cli/node-options';
 
 /** nydusd of this build: dist/daemon/src/cli/nydusd.js next to dist/supervisor. */
 export function defaultDaemonBinary(): string {
@@ -52,7 +53,7 @@ export function spawnDaemon(options: {
   upgrade: boolean;
   logFile: string;
 }): SpawnedDaemon {
-  const argv = [options.binary, ...options.args, '--id', options.id, '--supervisor', options.supervisorSock, '--apisock', options.apiSock];
+  const argv = [...NYDUSD_NODE_OPTIONS, options.binary, ...options.args, '--id', options.id, '--supervisor', options.supervisorSock, '--apisock', options.apiSock];
   if (options.upgrade) argv.push('--upgrade');
   const log = fs.openSync(options.logFile, 'a', 0o600);
   let child: ChildProcess;

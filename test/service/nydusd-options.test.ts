@@ -3,6 +3,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { NYDUSD_NODE_OPTIONS } from '../../daemon/src/cli/node-options';
 import { DEFAULT_BUSY_POLL_US, parseNydusdArgs, UsageError } from '../../daemon/src/service/nydusd-options';
 
 const NYDUSD = path.resolve(__dirname, '../../daemon/src/cli/nydusd.js');
@@ -103,6 +104,16 @@ test('nydusd exits 2 with a clear message for bad flags, 0 for --help and --vers
   const version = await exec(['--version']);
   t.is(version.code, 0);
   t.regex(version.stdout, /^nydusd \d+\.\d+\.\d+ \(git ([0-9a-f]{40}|unknown), built .*, node v\d+/);
+});
+
+test('the nydusd bin runs itself under nydusd\'s Node.js options', async (t) => {
+  const firstLine = fs.readFileSync(NYDUSD, 'utf8').split('\n')[0];
+  t.is(firstLine, `#!/usr/bin/env -S node ${NYDUSD_NODE_OPTIONS.join(' ')}`);
+  const version = await new Promise<{ code: number; stdout: string }>((resolve) =>
+    execFile(NYDUSD, ['--version'], { timeout: 20_000 }, (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout })),
+  );
+  t.is(version.code, 0, 'executed directly, as npx runs it');
+  t.regex(version.stdout, /^nydusd \d+\.\d+\.\d+ /);
 });
 
 test('--read-ahead-kb takes 0..65536 and --no-kernel-passthrough turns kernel passthrough off', (t) => {

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { connectDaemon, DaemonClient } from '../../daemon/src/api/client';
+import { NYDUSD_NODE_OPTIONS } from '../../daemon/src/cli/node-options';
 
 export const NYDUSD = path.resolve(__dirname, '../../daemon/src/cli/nydusd.js');
 
@@ -61,7 +62,7 @@ export async function startNydusd(t: ExecutionContext, extraArgs: string[] = [],
   fs.writeFileSync(path.join(shared, 'hello.txt'), 'hello from the shared dir\n');
   fs.writeFileSync(path.join(shared, 'later.txt'), 'read while stopped\n');
   const root = rootArgs ?? ['--shared-dir', shared];
-  const proc = spawn(process.execPath, [NYDUSD, '--mountpoint', mnt, ...root, '--apisock', sock, '--log-level', 'debug', ...extraArgs], {
+  const proc = spawn(process.execPath, [...NYDUSD_NODE_OPTIONS, NYDUSD, '--mountpoint', mnt, ...root, '--apisock', sock, '--log-level', 'debug', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

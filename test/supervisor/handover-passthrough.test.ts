@@ -9,6 +9,7 @@ import test from 'ava';
 import * as fs from 'fs';
 import * as path from 'path';
 import { connectDaemon } from '../../daemon/src/api/client';
+import { NYDUSD_NODE_OPTIONS } from '../../daemon/src/cli/node-options';
 import { supervisorCli } from './helpers/cli';
 import { sleep } from './helpers/harness';
 import { SupervisedMount, WorkloadResult } from './helpers/supervised-mount';
@@ -52,6 +53,9 @@ test.serial(`passthrough_fs: ${ROUNDS} hot upgrades under load`, async (t) => {
   t.log(`handover durations (ms): ${durations.join(', ')}`);
   assertClean(t, outcome);
   t.deepEqual(fs.readFileSync(path.join(m.mnt, 'seed-3')), seedContent(3), 'the mount is alive at the end');
+  const argv = fs.readFileSync(`/proc/${m.view().pid}/cmdline`, 'utf8').split('\0');
+  const script = argv.findIndex((a) => a.endsWith('nydusd.js'));
+  t.deepEqual(argv.slice(1, script), [...NYDUSD_NODE_OPTIONS], 'the successor runs under nydusd\'s Node.js options');
 });
 
 test.serial(`passthrough_fs: ${ROUNDS} SIGKILLs at random moments under load`, async (t) => {

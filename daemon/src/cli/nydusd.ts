@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=1
 /**
  * nydusd: mounts a FUSE filesystem (passthrough_fs or rafs) and serves it until SIGTERM / SIGINT, then unmounts
  * and exits 0. Composes the parts: FuseSession (server/), Vfs (vfs/), the backends, the Daemon state machine
