@@ -77,6 +77,11 @@ const FIND_RUNS_PER_REP = 5;
  * three runs per repetition, so that one slow run does not decide a row.
  */
 const DD_RUNS_PER_REP = 3;
+/**
+ * The cold lstat walk swung by a third from one repetition to the next, for every target alike (one rafs run:
+ * squashfuse 556, 737 and 547 ms, our plain-image mount 515, 751 and 653 ms): three runs per repetition.
+ */
+const LSTAT_RUNS_PER_REP = 3;
 
 /** ", find: 5 runs per rep" for the workloads that run more than once per repetition. */
 export function runsNote(workloads: readonly Workload[]): string {
@@ -96,7 +101,7 @@ export function standardWorkloads(dataset: Dataset, opts: WorkloadOptions): Work
       evaluate: (out) => expectCount('find', out, dataset.entryCount),
     },
     {
-      id: 'lstat', label: 'lstat every entry (python os.walk)', metric: 'time', cold: true,
+      id: 'lstat', label: 'lstat every entry (python os.walk)', metric: 'time', cold: true, runsPerRep: LSTAT_RUNS_PER_REP,
       command: (root) => `python3 -c ${shellQuote(LSTAT_WALK)} ${shellQuote(root)}`,
       // os.walk lists symlinks among files: every entry is counted once.
       evaluate: (out) => expectCount('lstat walk', out, dataset.entryCount),
