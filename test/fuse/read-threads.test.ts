@@ -165,7 +165,7 @@ test.serial('nothing is read while no handle is registered or while paused', asy
   await forwardedCount(r, 1);
   t.deepEqual(r.forwarded, [waiting], 'registered: the waiting message is read and handed over');
 
-  r.threads.pause();
+  await r.threads.pause();
   t.false(r.threads.reading);
   r.send(readRequest(6, 5, 7, 0, 10));
   await sleep(50);
@@ -339,7 +339,7 @@ test.serial('onIdle tells the main thread each time every thread has stopped rea
 
   r.threads.mainRead(5, 7);
   t.true(r.threads.active, 'woken');
-  r.threads.pause();
+  await r.threads.pause();
   t.true(await idlesAfter(r, seen) > seen, 'paused: onIdle');
   seen = r.idles;
   r.threads.resume();

@@ -187,8 +187,14 @@ function shell(cmd: string, timeoutMs: number): Promise<string> {
   });
 }
 
-e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage, the main thread answers the mount\'s other requests', async (t) => {
-  // The "storage": a second nydusd serving the blob's directory without kernel passthrough; stopped, it reads nothing.
+const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+
+/**
+ * A rafs mount whose blob lives on "storage": a second nydusd serving the blob's directory without kernel
+ * passthrough; Stop it and it reads nothing. A first read has opened the blob (the storage still running) and built
+ * the file's read map.
+ */
+async function mountOnStorage(t: ExecutionContext): Promise<{ storage: RunningNydusd; d: RunningNydusd; big: Buffer }> {
   const storage = await startNydusd(t, ['--no-kernel-passthrough']);
   await storage.waitState('DAEMON_STATE_RUNNING');
   const src = path.join(storage.dir, 'src');
@@ -201,14 +207,27 @@ e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage,
 
   const d = await startNydusd(t, [], ['--bootstrap', boot, '--blob', path.join(storage.mnt, 'image.blob')]);
   await d.waitState('DAEMON_STATE_RUNNING');
-  // A first read opens the blob (through the storage, still running) and builds the file's read map.
   t.is(execFileSync('bash', ['-c', `dd if=${d.mnt}/big bs=1M count=1 status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0],
-    crypto.createHash('sha256').update(big.subarray(0, 1 << 20)).digest('hex'));
+    sha256(big.subarray(0, 1 << 20)));
+  return { storage, d, big };
+}
+
+/** Readers of 2 MiB at each of `mibs`, past what the first read brought into any page cache; resolve with sha256sum's line. */
+function readersAt(d: RunningNydusd, mibs: number[]): Array<Promise<string>> {
+  return mibs.map((mib) => shell(`dd if=${d.mnt}/big bs=1M skip=${mib} count=2 status=none | sha256sum`, 20_000));
+}
+
+function checkReads(t: ExecutionContext, big: Buffer, mibs: number[], got: string[]): void {
+  mibs.forEach((mib, i) => t.is(got[i].split(' ')[0], sha256(big.subarray(mib << 20, (mib + 2) << 20)), `reader at ${mib} MiB`));
+}
+
+e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage, the main thread answers the mount\'s other requests', async (t) => {
+  const { storage, d, big } = await mountOnStorage(t);
   const readBefore = (await sessionMetrics(d)).reads_on_threads;
   await storage.client.call('Stop');
-  // Readers at three places in the file, past what the first read brought into any page cache: each READ hangs
-  // in a read thread's pread on the stopped storage.
-  const sums = [4, 8, 12].map((mib) => shell(`dd if=${d.mnt}/big bs=1M skip=${mib} count=2 status=none | sha256sum`, 20_000));
+  // Readers at three places in the file: each READ hangs in a read thread's pread on the stopped storage.
+  const mibs = [4, 8, 12];
+  const sums = readersAt(d, mibs);
   let finished = 0;
   for (const sum of sums) sum.then(() => finished++, () => undefined);
   try {
@@ -220,7 +239,29 @@ e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage,
   } finally {
     await storage.client.call('Start');
   }
-  const got = await Promise.all(sums);
-  [4, 8, 12].forEach((mib, i) => t.is(got[i].split(' ')[0],
-    crypto.createHash('sha256').update(big.subarray(mib << 20, (mib + 2) << 20)).digest('hex'), `reader at ${mib} MiB`));
+  checkReads(t, big, mibs, await Promise.all(sums));
+});
+
+e2e('rafs: a Stop while read threads hang in READs on stalled storage waits for them without blocking the API, then Start serves again', async (t) => {
+  const { storage, d, big } = await mountOnStorage(t);
+  await storage.client.call('Stop');
+  const mibs = [4, 8];
+  const sums = readersAt(d, mibs);
+  let stopped: unknown;
+  let stop: Promise<void> | undefined;
+  try {
+    await sleep(300);
+    stop = d.client.call('Stop').then((reply) => { stopped = reply; });
+    await sleep(300);
+    const metrics = await Promise.race([sessionMetrics(d), sleep(3_000).then(() => undefined)]);
+    t.truthy(metrics, 'GetMetrics answered while the Stop waits for the hung READs');
+    t.is(stopped, undefined, 'the Stop waits for the READs in progress');
+  } finally {
+    await storage.client.call('Start');
+  }
+  await stop;
+  t.deepEqual(stopped, { state: 'DAEMON_STATE_READY' }, 'the Stop completes once the storage answers');
+  await d.client.call('Start');
+  checkReads(t, big, mibs, await Promise.all(sums));
+  t.is(await shell(`cat ${d.mnt}/dir/small`, 3_000), 'small\n', 'the mount serves after Start');
 });

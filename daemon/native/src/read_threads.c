@@ -19,7 +19,10 @@
  *   The handle's file is `size` bytes made of these pieces, in order and without gaps (fd -1: zeros). A READ is
  *   answered from them; one whose pread comes back short or failing goes to the main thread, which reports it.
  * readThreadsWake(h): the threads read again, for IDLE_MS at least.   readThreadsActive(h) -> 1 | 0: whether they read now.
- * readThreadsPause(h) -> Buffer[]: the threads stop reading; returns the messages they had read but not handed over.
+ * readThreadsPause(h, maxMs) -> Buffer[] | -EAGAIN: the threads stop reading; returns the messages they had read but
+ *   not handed over, once every thread has parked. A thread busy with a READ parks when it has answered it, so
+ *   after maxMs (< 0: no limit) without that (a READ stuck on hung storage) it returns -EAGAIN instead: the threads
+ *   stay paused, and a later call (or readThreadsResume) goes on from there.
  * readThreadsResume(h)   readThreadsClose(h) -> Buffer[] (as pause, then the threads end)
  * readThreadsStats(h) -> number[]: per tag with reads since the last call: tag, count, errors, bytes, totalNs,
  *   maxNs, then BUCKETS latency buckets (log2 microseconds, as the JS metrics); the counters restart at zero.
@@ -461,9 +464,9 @@ static void on_closed(uv_handle_t *h) {
 }
 
 /* Wakes every thread from its wait for a request and waits until each is parked, for at most max_ms (< 0: however
- * long that takes): the caller has made them park (paused, or no handle registered). A message read just before is handed over or
- * answered first. */
-static void park_all(read_threads *s, int max_ms) {
+ * long that takes): the caller has made them park (paused, or no handle registered). A message read just before is
+ * handed over or answered first. Returns whether all of them parked. */
+static int park_all(read_threads *s, int max_ms) {
   uint64_t one = 1;
   (void)write(s->kick_fd, &one, 8);
   struct timespec until;
@@ -481,16 +484,18 @@ static void park_all(read_threads *s, int max_ms) {
     if (max_ms < 0) pthread_cond_wait(&s->parked_cv, &s->mu);
     else if (pthread_cond_timedwait(&s->parked_cv, &s->mu, &until) == ETIMEDOUT) break;
   }
+  int all = s->parked == s->nthreads;
   pthread_mutex_unlock(&s->mu);
   uint64_t drained;
   (void)read(s->kick_fd, &drained, 8);
+  return all;
 }
 
-static void pause_all(read_threads *s) {
+static int pause_all(read_threads *s, int max_ms) {
   pthread_mutex_lock(&s->mu);
   s->paused = 1;
   pthread_mutex_unlock(&s->mu);
-  park_all(s, -1);
+  return park_all(s, max_ms);
 }
 
 /* env NULL: from the finalizer, where no JS value may be made; the queued messages are dropped. */
@@ -500,7 +505,7 @@ static napi_value close_threads(napi_env env, read_threads *s) {
     if (env) napi_create_array(env, &empty);
     return empty;
   }
-  pause_all(s);
+  pause_all(s, -1);
   pthread_mutex_lock(&s->mu);
   s->exiting = 1;
   pthread_cond_broadcast(&s->wake);
@@ -729,10 +734,10 @@ static napi_value rt_remove(napi_env env, napi_callback_info info) {
 }
 
 static napi_value rt_pause(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  ARGS(2);
   read_threads *s = get_threads(env, argv[0]);
   if (!s || s->closed) return num(env, -EBADF);
-  pause_all(s);
+  if (!pause_all(s, arg_int(env, argv[1]))) return num(env, -EAGAIN);
   return take_queue(env, s);
 }
 

@@ -104,8 +104,11 @@ export interface NativeAddon {
   readThreadsWake(h: ReadThreadsHandle): number;
   /** 1 while the threads read /dev/fuse (registered, not paused, not idle), else 0. */
   readThreadsActive(h: ReadThreadsHandle): number;
-  /** Every thread stops reading; returns the messages they read but had not handed over yet. */
-  readThreadsPause(h: ReadThreadsHandle): Buffer[] | number;
+  /**
+   * Every thread stops reading; returns the messages they read but had not handed over yet, once all have parked,
+   * or -EAGAIN when one is still busy with a READ after maxMs (< 0: no limit); they stay paused meanwhile.
+   */
+  readThreadsPause(h: ReadThreadsHandle, maxMs: number): Buffer[] | number;
   readThreadsResume(h: ReadThreadsHandle): number;
   /** As pause, then the threads end. */
   readThreadsClose(h: ReadThreadsHandle): Buffer[] | number;

@@ -235,7 +235,7 @@ export class FuseSession {
   /** Stops reading new requests; resolves once every request already read has been answered. */
   async stop(): Promise<void> {
     this.channel.stop();
-    this.readThreads?.pause();
+    await this.readThreads?.pause();
     this.shareReading();
     await this.dispatcher?.drain();
   }

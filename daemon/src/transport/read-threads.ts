@@ -15,10 +15,15 @@
  * on the fd, a third of a sequential reader's READs went to the main thread, whose slower path held up the
  * kernel's readahead behind them. `onIdle` tells the session when all of them have stopped, so that it reads again.
  */
+import { E } from '../fs/errno';
 import type { ReadExtents } from '../fs/filesystem';
 import { native, ReadThreadsHandle } from '../native';
 
 const BUCKETS = 32;
+/** How long pause() first waits for the threads to park, blocking (they usually do within microseconds). */
+const FIRST_PARK_WAIT_MS = 50;
+/** Past that, how often it looks again, with the event loop free in between. */
+const PARK_POLL_MS = 5;
 const STATS_FIELDS = 6 + BUCKETS;
 
 export interface ThreadReads {
@@ -98,6 +103,8 @@ export class ReadThreads {
   }
 
   private paused = false;
+  /** pause() calls so far: a pause that is waiting gives up when another one starts. */
+  private pauses = 0;
 
   /** Whether every thread has been answering one READ for `ms` or more: a slow or hung file holds them all. */
   stalled(ms: number): boolean {
@@ -119,10 +126,20 @@ export class ReadThreads {
     if (this.handle) native.readThreadsHoldLoop(this.handle, on);
   }
 
-  /** The threads stop reading /dev/fuse; the requests they had read are dispatched before this returns. */
-  pause(): void {
+  /**
+   * The threads stop reading /dev/fuse; resolves once every one has parked, the requests they had read dispatched.
+   * A thread busy with a READ parks once it has answered it, so one stuck on hung storage keeps this waiting, but
+   * not the event loop: past FIRST_PARK_WAIT_MS it looks again every PARK_POLL_MS, and the daemon goes on answering
+   * its API meanwhile. A resume() (or close()) meanwhile ends the wait.
+   */
+  async pause(): Promise<void> {
     this.paused = true;
-    if (this.handle) this.deliver(native.readThreadsPause(this.handle));
+    const pause = ++this.pauses;
+    for (let waitMs = FIRST_PARK_WAIT_MS; this.handle && this.paused && pause === this.pauses; waitMs = 0) {
+      const left = native.readThreadsPause(this.handle, waitMs);
+      if (left !== -E.EAGAIN) return this.deliver(left);
+      await new Promise((resolve) => setTimeout(resolve, PARK_POLL_MS));
+    }
   }
 
   resume(): void {
