@@ -8,9 +8,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { NYDUSD_NODE_OPTIONS } from '../../daemon/src/cli/node-options';
 import { CleanupRegistry } from './lib/cleanup';
 import { isMountpoint, lazyUnmount, makeMountpoint, startFuseServer } from './lib/mounts';
+import { oursNodeArgs } from './lib/ours-node-args';
 
 /** dist/ (this file compiles to dist/test/bench/). */
 const DIST = path.resolve(__dirname, '../..');
@@ -108,7 +108,7 @@ export function oursPeer(name: string, image: string, imageArgs: OursImageArgs, 
   const spec: PeerSpec = {
     name, detail: `ours over ${image}`, ours: true, hostFiles: imageArgs.files,
     start: async (cleanup, opts = {}) => {
-      const nodeArgs = [...NYDUSD_NODE_OPTIONS, ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
+      const nodeArgs = oursNodeArgs(opts.cpuProfDir);
       const candidates = [
         { kind: 'nydusd' as const, script: NYDUSD, args: [...imageArgs.nydusd, '--log-level', 'warn'] },
         { kind: 'serve-child' as const, script: SERVE_CHILD, args: imageArgs.serveChild },

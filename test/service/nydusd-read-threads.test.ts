@@ -14,6 +14,7 @@ import { isMounted, mountingTests, NYDUSD, RunningNydusd, startNydusd } from './
 import { mkfsErofs } from '../rafs/helpers/system';
 
 const e2e = mountingTests('nydusd read-thread tests need root and /dev/fuse');
+const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
 const READERS = 4;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,7 +42,7 @@ async function directReadsUnderLoad(t: ExecutionContext, extraArgs: string[]): P
   for (let i = 0; i < READERS; i++) {
     const data = crypto.randomBytes(FILE_BYTES);
     fs.writeFileSync(path.join(d.shared, `big-${i}`), data);
-    sums.push(crypto.createHash('sha256').update(data).digest('hex'));
+    sums.push(sha256(data));
   }
   const tree = path.join(d.dir, 'tree');
   for (let i = 0; i < 40; i++) {
@@ -91,7 +92,7 @@ async function rafsReads(t: ExecutionContext, extraArgs: string[]): Promise<Sess
     fs.mkdirSync(path.join(src, `d${i}`), { recursive: true });
     fs.writeFileSync(path.join(src, `big-${i}`), data);
     fs.writeFileSync(path.join(src, `d${i}`, 'small'), crypto.randomBytes(100 + i));
-    sums.push(crypto.createHash('sha256').update(data).digest('hex'));
+    sums.push(sha256(data));
   }
   const img = path.join(work, 'img');
   mkfsErofs(img, src, ['--chunksize=65536']);
@@ -152,7 +153,7 @@ e2e('rafs: a sequential reader is answered by the read threads alone, and withou
   fs.writeFileSync(path.join(src, 'small'), 'small file\n');
   const img = path.join(work, 'img');
   mkfsErofs(img, src, ['--chunksize=1048576']);
-  const sum = crypto.createHash('sha256').update(big).digest('hex');
+  const sum = sha256(big);
 
   // With the API: how many of the READs the threads answered.
   const d = await startNydusd(t, [], ['--bootstrap', img]);
@@ -173,7 +174,7 @@ e2e('rafs: a sequential reader is answered by the read threads alone, and withou
   t.is(fs.readFileSync(path.join(mnt, 'small'), 'utf8'), 'small file\n', 'served by the main thread again');
   // O_DIRECT: past the page cache, so the READ reaches the daemon (and, its read map registered, the threads again).
   t.is(execFileSync('bash', ['-c', `dd if=${mnt}/big iflag=direct bs=1M skip=15 status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0],
-    crypto.createHash('sha256').update(big.subarray(15 << 20)).digest('hex'), 'read again');
+    sha256(big.subarray(15 << 20)), 'read again');
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   proc.kill('SIGTERM');
   t.is(await exited, 0);
@@ -186,8 +187,6 @@ function shell(cmd: string, timeoutMs: number): Promise<string> {
     execFile('bash', ['-c', cmd], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
 }
-
-const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
 /**
  * A rafs mount whose blob lives on "storage": a second nydusd serving the blob's directory without kernel

@@ -103,8 +103,8 @@ export class ReadThreads {
   }
 
   private paused = false;
-  /** pause() calls so far: a pause that is waiting gives up when another one starts. */
-  private pauses = 0;
+  /** The wait of a pause() in progress: a second pause() meanwhile shares it. */
+  private parking: Promise<void> | undefined;
 
   /** Whether every thread has been answering one READ for `ms` or more: a slow or hung file holds them all. */
   stalled(ms: number): boolean {
@@ -132,10 +132,14 @@ export class ReadThreads {
    * not the event loop: past FIRST_PARK_WAIT_MS it looks again every PARK_POLL_MS, and the daemon goes on answering
    * its API meanwhile. A resume() (or close()) meanwhile ends the wait.
    */
-  async pause(): Promise<void> {
+  pause(): Promise<void> {
     this.paused = true;
-    const pause = ++this.pauses;
-    for (let waitMs = FIRST_PARK_WAIT_MS; this.handle && this.paused && pause === this.pauses; waitMs = 0) {
+    this.parking ??= this.waitParked().finally(() => { this.parking = undefined; });
+    return this.parking;
+  }
+
+  private async waitParked(): Promise<void> {
+    for (let waitMs = FIRST_PARK_WAIT_MS; this.handle && this.paused; waitMs = 0) {
       const left = native.readThreadsPause(this.handle, waitMs);
       if (left !== -E.EAGAIN) return this.deliver(left);
       await new Promise((resolve) => setTimeout(resolve, PARK_POLL_MS));

@@ -6,9 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { NYDUSD_NODE_OPTIONS } from '../../../daemon/src/cli/node-options';
 import { CleanupRegistry } from '../lib/cleanup';
 import { makeMountpoint, RunningServer, startFuseServer } from '../lib/mounts';
+import { oursNodeArgs } from '../lib/ours-node-args';
 
 export interface Peer {
   name: string;
@@ -65,7 +65,7 @@ export interface OursOptions {
 
 /** Starts nydusd (read-only passthrough); falls back to serve-child when nydusd is absent or does not mount. */
 export async function startOurs(source: string, cleanup: CleanupRegistry, opts: OursOptions = {}): Promise<Peer> {
-  const nodeArgs = [...NYDUSD_NODE_OPTIONS, ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
+  const nodeArgs = oursNodeArgs(opts.cpuProfDir);
   const candidates = [
     { detail: 'nydusd --shared-dir (read-only)', script: NYDUSD, extra: ['--log-level', 'warn'] },
     { detail: 'serve-child test server (read-only)', script: SERVE_CHILD, extra: [] },
