@@ -36,15 +36,24 @@ test('an uncached read waits in place for a lone reader and is answered later fo
   t.false(lone instanceof Promise, 'a lone reader waits in place');
   t.deepEqual(lone, data.subarray(8192, 12288));
 
-  // Thread one reads another file (cached) just before: two threads are reading.
+  // Thread one reads another file (cached) just before: two threads are reading. Both reads must fall within
+  // RecentReaders' 5 ms window; on a loaded machine this thread can be descheduled between them, so an attempt
+  // that took longer than the window proves nothing and is made again.
   fs.writeFileSync(host('g'), 'other');
   const g = walk(pfs, 'g');
   const other = pfs.open(rootCtx, g, fs.constants.O_RDONLY);
-  evict(host('f'));
-  t.is(pfs.read(one, g, other.fh, 0, 100).toString(), 'other');
-  const several = pfs.read(two, f, fh, 12288, 4096);
-  t.true(several instanceof Promise, 'with two threads reading, an uncached read is answered later');
-  t.deepEqual(await several, data.subarray(12288, 16384));
+  let checked = false;
+  for (let attempt = 0; attempt < 10 && !checked; attempt++) {
+    evict(host('f'));
+    const start = performance.now();
+    t.is(pfs.read(one, g, other.fh, 0, 100).toString(), 'other');
+    const several = pfs.read(two, f, fh, 12288, 4096);
+    checked = performance.now() - start < 4;
+    if (checked) t.true(several instanceof Promise, 'with two threads reading, an uncached read is answered later');
+    t.deepEqual(await several, data.subarray(12288, 16384));
+    await new Promise((resolve) => setTimeout(resolve, 10)); // past the window: the next attempt starts afresh
+  }
+  t.true(checked, 'no attempt read both files within 4 ms');
 
   evict(host('f'));
   t.deepEqual(await pfs.read(one, f, fh, 16384, 8192), data.subarray(16384), 'the short tail at the end of the file');
