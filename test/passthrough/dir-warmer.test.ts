@@ -1,9 +1,11 @@
 /**
  * Reading directories ahead: the native warmDirectory reads a directory (and levels below it) on the threadpool
- * without following symlinks; a listing that starts reads its subdirectories ahead, within the limits.
+ * without following symlinks and says how much it read from the disk; a listing that starts reads its
+ * subdirectories ahead, within the limits, and only probes while the host's caches hold everything.
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -32,11 +34,33 @@ function openDir(t: ExecutionContext, dir: string, flags = O_DIRECTORY): number 
   return fd;
 }
 
-function warm(parentFd: number, name: string, levels: number): Promise<number> {
+function warmReporting(parentFd: number, name: string, levels: number): Promise<{ entries: number; diskBlocks: number }> {
   return new Promise((resolve, reject) => {
-    const rc = native.warmDirectory(parentFd, name, levels, resolve);
+    const rc = native.warmDirectory(parentFd, name, levels, (entries, diskBlocks) => resolve({ entries, diskBlocks }));
     if (rc !== 0) reject(new Error(`not queued: ${rc}`));
   });
+}
+
+async function warm(parentFd: number, name: string, levels: number): Promise<number> {
+  return (await warmReporting(parentFd, name, levels)).entries;
+}
+
+/** Writes back `dir`'s filesystem and drops the host's caches (dirty blocks would stay), so that reads go to the disk. */
+function dropHostCaches(dir: string): void {
+  execFileSync('sync', ['-f', dir]);
+  fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+}
+
+/** Whether `dir` sits on a filesystem whose reads are counted as block input (not tmpfs or the like). */
+function onBlockDevice(dir: string): boolean {
+  const type = execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
+  return !['tmpfs', 'ramfs', 'overlayfs', 'fuseblk', 'fuse'].includes(type);
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (const end = Date.now() + 10_000; !condition(); await new Promise((r) => setTimeout(r, 5))) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+  }
 }
 
 test('warmDirectory() reads a directory, and its subdirectories with two levels; the parent fd may be closed at once', async (t) => {
@@ -55,6 +79,21 @@ test('warmDirectory() follows no symlink and reports the errno', async (t) => {
   t.is(await warm(fd, 'link', 1), -E.ENOTDIR, 'the link itself, not x (4 entries)');
   t.is(await warm(fd, 'missing', 1), -E.ENOENT);
   t.is(await warm(fd, 'f', 1), -E.ENOTDIR);
+});
+
+test.serial('warmDirectory() reports the blocks it read from the disk: none while the host has them cached', async (t) => {
+  const root = tree(t);
+  const fd = openDir(t, root);
+  t.deepEqual(await warmReporting(fd, 'a', 2), { entries: 12, diskBlocks: 0 }, 'just made: all cached');
+  if (!onBlockDevice(root)) {
+    t.log(`${os.tmpdir()} is not on a block device: the disk half of this test is skipped`);
+    return;
+  }
+  dropHostCaches(root);
+  const cold = await warmReporting(fd, 'a', 2);
+  t.is(cold.entries, 12);
+  t.true(cold.diskBlocks > 0, `caches dropped: read from the disk (${cold.diskBlocks} blocks)`);
+  t.is((await warmReporting(fd, 'a', 2)).diskBlocks, 0, 'and cached again after that');
 });
 
 /** An inode entry for `dir`, as the inode table holds it. */
@@ -95,4 +134,41 @@ test('at most maxInFlight directories are read ahead at once, and perListing per
     listings.closeAll();
     t.is(warmer.started, expected);
   }
+});
+
+test.serial('while the reads ahead find everything cached, a listing reads only one subdirectory ahead; a read from the disk brings the rest back', async (t) => {
+  const root = tree(t);
+  for (const dir of ['y', 'z', 'w', 'v']) for (let i = 0; i < 10; i++) fs.mkdirSync(path.join(root, `a/${dir}/d${i}`), { recursive: true });
+  const warmer = new DirWarmer(16, 64);
+  const listings = new DirListings(64, warmer);
+  const inode = (dir: string, nodeid: number) => inodeOf(t, path.join(root, 'a', dir), nodeid);
+
+  const y = inode('y', 3);
+  listings.read(y, 0, 65536);
+  t.is(warmer.started, 10, 'at first every subdirectory');
+  // Another test file may drop the caches meanwhile (some do): then y is listed again until all 10 were cached.
+  for (let attempt = 1; ; attempt++) {
+    await until(() => warmer.reading === 0, 'the reads ahead are done');
+    if (warmer.hostCached || attempt === 5) break;
+    listings.read(y, 0, 65536);
+  }
+  t.true(warmer.hostCached, 'ten reads ahead in a row found everything cached');
+  const started = warmer.started;
+  listings.read(inode('z', 4), 0, 65536);
+  t.is(warmer.started, started + 1, 'then one: a probe');
+  if (!onBlockDevice(root)) {
+    t.log(`${os.tmpdir()} is not on a block device: the disk half of this test is skipped`);
+    listings.closeAll();
+    return;
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  dropHostCaches(root);
+  const w = inode('w', 5);
+  listings.read(w, 0, 65536);
+  t.is(warmer.started, started + 2, 'a probe again, which reads from the disk');
+  await until(() => !warmer.hostCached, 'the probe found the host cold');
+  listings.read(inode('v', 6), 0, 65536);
+  t.is(warmer.started, started + 12, 'so the next listing reads every subdirectory ahead');
+  await new Promise((r) => setTimeout(r, 100));
+  listings.closeAll();
 });

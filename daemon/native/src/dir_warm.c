@@ -3,12 +3,14 @@
  * warmDirectory(parentFd, name, levels, cb): on the threadpool, opens `name` in the directory parentFd (a copy of
  * the fd is taken at once, so the caller may close its own), never following a symlink, and reads all its entries
  * (getdents64). Below it, with levels 1, the inode of every subdirectory (fstatat); with more levels, every
- * subdirectory the same way, one level less (at most 4). Everything is closed, then cb(count) runs on the main
- * thread with the number of entries read, or cb(-errno). Only the count comes back: the point is the host's caches.
- * Returns 0, or -errno when nothing was queued (cb is then never called). */
+ * subdirectory the same way, one level less (at most 4). Everything is closed, then cb(count, diskBlocks) runs on
+ * the main thread with the number of entries read (or -errno) and the 512-byte blocks the work read from the disk
+ * (getrusage RUSAGE_THREAD ru_inblock; 0: the host had it all cached). Only counts come back: the point is the
+ * host's caches. Returns 0, or -errno when nothing was queued (cb is then never called). */
 #include "common.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@ typedef struct {
   int parent_fd;
   int levels;
   long result;
+  long disk_blocks;
   char name[];
 } warm_job;
 
@@ -58,18 +61,22 @@ static long warm_dir(int fd, int levels) {
 
 static void warm_execute(napi_env env, void *data) {
   warm_job *job = data;
+  struct rusage before, after;
+  int timed = getrusage(RUSAGE_THREAD, &before) == 0;
   int fd = openat(job->parent_fd, job->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   close(job->parent_fd);
   job->result = fd < 0 ? -errno : warm_dir(fd, job->levels);
+  job->disk_blocks = timed && getrusage(RUSAGE_THREAD, &after) == 0 ? after.ru_inblock - before.ru_inblock : -1;
 }
 
 static void warm_complete(napi_env env, napi_status status, void *data) {
   warm_job *job = data;
-  napi_value cb, recv, arg, result;
+  napi_value cb, recv, args[2], result;
   if (napi_get_reference_value(env, job->cb, &cb) == napi_ok && cb) {
     napi_get_global(env, &recv);
-    arg = num(env, status == napi_ok ? (double)job->result : -ECANCELED);
-    napi_call_function(env, recv, cb, 1, &arg, &result);
+    args[0] = num(env, status == napi_ok ? (double)job->result : -ECANCELED);
+    args[1] = num(env, status == napi_ok ? (double)job->disk_blocks : -1);
+    napi_call_function(env, recv, cb, 2, args, &result);
   }
   napi_delete_reference(env, job->cb);
   napi_delete_async_work(env, job->work);

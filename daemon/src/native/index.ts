@@ -126,10 +126,10 @@ export interface NativeAddon {
   /**
    * On the libuv threadpool, reads the directory `name` in `parentFd` (never followed if a symlink) into the host's
    * caches, and below it `levels` deep (1: the inodes of its subdirectories; 2: their listings too, and the inodes
-   * of theirs...), then calls cb(entries read | -errno). 0, or -errno when nothing was queued (cb is then not
-   * called). The caller may close parentFd at once.
+   * of theirs...), then calls cb(entries read | -errno, 512-byte blocks that work read from the disk, -1 unknown).
+   * 0, or -errno when nothing was queued (cb is then not called). The caller may close parentFd at once.
    */
-  warmDirectory(parentFd: number, name: Name, levels: number, cb: (result: number) => void): number;
+  warmDirectory(parentFd: number, name: Name, levels: number, cb: (result: number, diskBlocks: number) => void): number;
 
   /**
    * The complete reply to a READDIR, or a names-only READDIRPLUS (`plus`), `msg`, from the metadata image `image`
