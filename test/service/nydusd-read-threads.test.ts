@@ -211,13 +211,41 @@ async function mountOnStorage(t: ExecutionContext): Promise<{ storage: RunningNy
   return { storage, d, big };
 }
 
-/** Readers of 2 MiB at each of `mibs`, past what the first read brought into any page cache; resolve with sha256sum's line. */
-function readersAt(d: RunningNydusd, mibs: number[]): Array<Promise<string>> {
-  return mibs.map((mib) => shell(`dd if=${d.mnt}/big bs=1M skip=${mib} count=2 status=none | sha256sum`, 20_000));
+interface Readers {
+  /** The sha256 of each reader's 2 MiB, in the order of `mibs`. */
+  sums: Promise<string[]>;
+  /** Resolves once every reader waits in the kernel for its read (state D), which a stalled storage prolongs. */
+  waiting: Promise<void>;
+}
+
+/**
+ * dd readers of 2 MiB at each of `mibs` (past what the first read brought into any page cache). The tests used to
+ * give them 300 ms to start; on a loaded machine that was not enough, so `waiting` watches their state instead.
+ */
+function readersAt(d: RunningNydusd, mibs: number[]): Readers {
+  const pids: number[] = [];
+  const sums = Promise.all(mibs.map((mib) => new Promise<string>((resolve, reject) => {
+    const child = execFile('dd', [`if=${path.join(d.mnt, 'big')}`, 'bs=1M', `skip=${mib}`, 'count=2', 'status=none'],
+      { timeout: 30_000, encoding: 'buffer', maxBuffer: 4 << 20 }, (err, stdout) => (err ? reject(err) : resolve(sha256(stdout))));
+    pids.push(child.pid!);
+  })));
+  const blocked = (): number => pids.filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('D');
+    } catch {
+      return false; // gone
+    }
+  }).length;
+  const waiting = (async () => {
+    for (const end = Date.now() + 15_000; blocked() < mibs.length; await sleep(10)) {
+      if (Date.now() > end) throw new Error(`the readers did not all block within 15 s (${blocked()} of ${mibs.length})`);
+    }
+  })();
+  return { sums, waiting };
 }
 
 function checkReads(t: ExecutionContext, big: Buffer, mibs: number[], got: string[]): void {
-  mibs.forEach((mib, i) => t.is(got[i].split(' ')[0], sha256(big.subarray(mib << 20, (mib + 2) << 20)), `reader at ${mib} MiB`));
+  mibs.forEach((mib, i) => t.is(got[i], sha256(big.subarray(mib << 20, (mib + 2) << 20)), `reader at ${mib} MiB`));
 }
 
 e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage, the main thread answers the mount\'s other requests', async (t) => {
@@ -226,30 +254,31 @@ e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage,
   await storage.client.call('Stop');
   // Readers at three places in the file: each READ hangs in a read thread's pread on the stopped storage.
   const mibs = [4, 8, 12];
-  const sums = readersAt(d, mibs);
-  let finished = 0;
-  for (const sum of sums) sum.then(() => finished++, () => undefined);
+  const { sums, waiting } = readersAt(d, mibs);
+  let finished = false;
+  sums.then(() => { finished = true; }, () => undefined);
   try {
-    await sleep(300);
+    await waiting;
+    await sleep(100); // and every read thread has been stuck long enough for the main thread to read again
     const listing = await shell(`ls ${d.mnt}/dir && stat -c %s ${d.mnt}/dir/small`, 3_000);
     t.is(listing, 'small\n6\n', 'listed and stat\'ed while the readers hang');
-    t.is(finished, 0, 'the readers were still waiting for the storage');
+    t.false(finished, 'the readers were still waiting for the storage');
     t.is((await sessionMetrics(d)).reads_on_threads, readBefore, 'no READ answered since the storage stopped');
   } finally {
     await storage.client.call('Start');
   }
-  checkReads(t, big, mibs, await Promise.all(sums));
+  checkReads(t, big, mibs, await sums);
 });
 
 e2e('rafs: a Stop while read threads hang in READs on stalled storage waits for them without blocking the API, then Start serves again', async (t) => {
   const { storage, d, big } = await mountOnStorage(t);
   await storage.client.call('Stop');
   const mibs = [4, 8];
-  const sums = readersAt(d, mibs);
+  const { sums, waiting } = readersAt(d, mibs);
   let stopped: unknown;
   let stop: Promise<void> | undefined;
   try {
-    await sleep(300);
+    await waiting;
     stop = d.client.call('Stop').then((reply) => { stopped = reply; });
     await sleep(300);
     const metrics = await Promise.race([sessionMetrics(d), sleep(3_000).then(() => undefined)]);
@@ -261,6 +290,6 @@ e2e('rafs: a Stop while read threads hang in READs on stalled storage waits for 
   await stop;
   t.deepEqual(stopped, { state: 'DAEMON_STATE_READY' }, 'the Stop completes once the storage answers');
   await d.client.call('Start');
-  checkReads(t, big, mibs, await Promise.all(sums));
+  checkReads(t, big, mibs, await sums);
   t.is(await shell(`cat ${d.mnt}/dir/small`, 3_000), 'small\n', 'the mount serves after Start');
 });

@@ -330,18 +330,20 @@ static int wait_for_work(read_threads *s) {
   return go;
 }
 
-/* Waits for a request on /dev/fuse until the active time is up; 0 when it timed out or the kick fd fired. */
+/* Waits for a request on /dev/fuse until the active time is up; 0 when it timed out, the kick fd fired, or the threads
+ * were paused meanwhile: a pause that gave up waiting for a busy thread has drained the kick, and a thread that went
+ * to sleep after that must not take a request once it is paused. */
 static int wait_readable(read_threads *s, int epfd) {
   if (epfd >= 0) {
     struct epoll_event ev[2];
     int ready = epoll_wait(epfd, ev, 2, active_ms(s));
     if (ready <= 0) return 0;
     for (int i = 0; i < ready; i++) if (ev[i].data.fd == s->kick_fd) return 0;
-    return 1;
+    return !__atomic_load_n(&s->paused, __ATOMIC_RELAXED);
   }
   struct pollfd p[2] = { { s->fuse_fd, POLLIN, 0 }, { s->kick_fd, POLLIN, 0 } };
   int ready = poll(p, 2, active_ms(s));
-  return ready > 0 && !p[1].revents;
+  return ready > 0 && !p[1].revents && !__atomic_load_n(&s->paused, __ATOMIC_RELAXED);
 }
 
 /* A thread's epoll set (see worker.epfd), or -1 if one cannot be made. */
