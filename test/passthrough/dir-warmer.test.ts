@@ -13,6 +13,7 @@ import { E } from '../../daemon/src/fs/errno';
 import { native, AT_FDCWD, O_DIRECTORY, O_PATH } from '../../daemon/src/native';
 import { DirListings } from '../../daemon/src/passthrough/dir-listings';
 import { DirWarmer } from '../../daemon/src/passthrough/dir-warmer';
+import { eventually } from '../helpers/eventually';
 import { InodeEntry } from '../../daemon/src/passthrough/inode-table';
 
 /** root/a/{x/{p/, q}, y/, f, link -> x} */
@@ -57,11 +58,6 @@ function onBlockDevice(dir: string): boolean {
   return !['tmpfs', 'ramfs', 'overlayfs', 'fuseblk', 'fuse'].includes(type);
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const end = Date.now() + 10_000; !condition(); await new Promise((r) => setTimeout(r, 5))) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-  }
-}
 
 test('warmDirectory() reads a directory, and its subdirectories with two levels; the parent fd may be closed at once', async (t) => {
   const root = tree(t);
@@ -148,7 +144,7 @@ test.serial('while the reads ahead find everything cached, a listing reads only 
   t.is(warmer.started, 10, 'at first every subdirectory');
   // Another test file may drop the caches meanwhile (some do): then y is listed again until all 10 were cached.
   for (let attempt = 1; ; attempt++) {
-    await until(() => warmer.reading === 0, 'the reads ahead are done');
+    await eventually(() => warmer.reading === 0, 10_000, 'the reads ahead to be done');
     if (warmer.hostCached || attempt === 5) break;
     listings.read(y, 0, 65536);
   }
@@ -166,7 +162,7 @@ test.serial('while the reads ahead find everything cached, a listing reads only 
   const w = inode('w', 5);
   listings.read(w, 0, 65536);
   t.is(warmer.started, started + 2, 'a probe again, which reads from the disk');
-  await until(() => !warmer.hostCached, 'the probe found the host cold');
+  await eventually(() => !warmer.hostCached, 10_000, 'the probe to find the host cold');
   listings.read(inode('v', 6), 0, 65536);
   t.is(warmer.started, started + 12, 'so the next listing reads every subdirectory ahead');
   await new Promise((r) => setTimeout(r, 100));
