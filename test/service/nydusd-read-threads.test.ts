@@ -11,6 +11,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isMounted, mountingTests, NYDUSD, RunningNydusd, startNydusd } from './nydusd-process';
+import { eventually } from '../helpers/eventually';
 import { mkfsErofs } from '../rafs/helpers/system';
 
 const e2e = mountingTests('nydusd read-thread tests need root and /dev/fuse');
@@ -236,11 +237,7 @@ function readersAt(d: RunningNydusd, mibs: number[]): Readers {
       return false; // gone
     }
   }).length;
-  const waiting = (async () => {
-    for (const end = Date.now() + 15_000; blocked() < mibs.length; await sleep(10)) {
-      if (Date.now() > end) throw new Error(`the readers did not all block within 15 s (${blocked()} of ${mibs.length})`);
-    }
-  })();
+  const waiting = eventually(() => blocked() === mibs.length, 15_000, `all ${mibs.length} readers to block in the kernel`);
   return { sums, waiting };
 }
 
