@@ -46,21 +46,24 @@ interface Rig {
   /** How many times the threads said they had all stopped reading (onIdle). */
   idles: number;
   content: Buffer;
+  /** The file the threads read, and an fd of it. */
+  file: string;
   fileFd: number;
   send(msg: Buffer): void;
   reply(): Promise<{ len: number; error: number; unique: bigint; data: Buffer }>;
 }
 
-function rig(t: ExecutionContext, threads = 2): Rig {
+function rig(t: ExecutionContext, threads = 2, spinUs = 0): Rig {
   const pair = native.socketPair();
   if (typeof pair === 'number') throw new Error(`socketpair: ${pair}`);
   const [ours, peer] = pair;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nydus-rt-'));
   const content = crypto.randomBytes(10_000);
-  fs.writeFileSync(path.join(dir, 'f'), content);
-  const fileFd = fs.openSync(path.join(dir, 'f'), 'r');
+  const file = path.join(dir, 'f');
+  fs.writeFileSync(file, content, { flush: true }); // written back: clean pages, which can be dropped
+  const fileFd = fs.openSync(file, 'r');
   const forwarded: Buffer[] = [];
-  const rt = new ReadThreads(ours, threads, 64 * 1024, 16 * 1024, (msg) => forwarded.push(msg), () => rigged.idles++);
+  const rt = new ReadThreads(ours, threads, 64 * 1024, 16 * 1024, (msg) => forwarded.push(msg), () => rigged.idles++, spinUs);
   t.teardown(() => {
     rt.close();
     native.close(ours);
@@ -69,7 +72,7 @@ function rig(t: ExecutionContext, threads = 2): Rig {
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const rigged: Rig = {
-    threads: rt, peer, forwarded, idles: 0, content, fileFd,
+    threads: rt, peer, forwarded, idles: 0, content, file, fileFd,
     send: (msg) => t.is(native.write(peer, msg, 0, msg.length), msg.length),
     async reply() {
       const buf = Buffer.alloc(64 * 1024);
@@ -87,6 +90,27 @@ function rig(t: ExecutionContext, threads = 2): Rig {
     },
   };
   return rigged;
+}
+
+/**
+ * Sends `count` READs of 100 bytes of handle (5, 7), each as soon as the reply to the one before came: the reply is
+ * read busily, not every 5 ms as reply() does. Returns how many replies were wrong. The threads stop reading 100 ms
+ * after their last READ; a daemon's main thread would then take the first one and wake them, as this does first.
+ */
+function backToBack(r: Rig, firstUnique: number, count: number): number {
+  r.threads.mainRead(5, 7);
+  const buf = Buffer.alloc(64 * 1024);
+  let wrong = 0;
+  for (let i = 0; i < count; i++) {
+    const unique = firstUnique + i;
+    const offset = (i * 100) % 9_000;
+    r.send(readRequest(unique, 5, 7, offset, 100));
+    let n = -E.EAGAIN;
+    for (const end = performance.now() + 2000; n === -E.EAGAIN && performance.now() < end;) n = native.read(r.peer, buf, 0, buf.length);
+    if (n <= 0) throw new Error(`no reply to READ ${unique}: ${n}`);
+    if (buf.readBigUInt64LE(8) !== BigInt(unique) || !buf.subarray(16, n).equals(r.content.subarray(offset, offset + 100))) wrong++;
+  }
+  return wrong;
 }
 
 async function forwardedCount(r: Rig, n: number): Promise<void> {
@@ -125,6 +149,45 @@ test.serial('each request wakes one thread: with 8 waiting, 100 READs one after 
   }
   // With all eight in poll() on the fd, each READ woke them all, and all but one found nothing: the test failed.
   t.true(r.threads.emptyReads <= 10, `${r.threads.emptyReads} empty wake-ups`);
+});
+
+test.serial('after a READ from the page cache a thread keeps reading for a while, so that the next READ finds it awake; not with no spin time, nor while READs wait for the disk', async (t) => {
+  const spinning = rig(t, 1, 1000);
+  spinning.threads.add(5, 7, spinning.fileFd, 0);
+  t.is(backToBack(spinning, 1, 200), 0);
+  // The window starts at 0 and grows while requests come soon after it ran out: most are read during a spin.
+  const caught = spinning.threads.spinReads;
+  t.true(caught >= 100, `${caught} of 200 READs read during a spin`);
+
+  const sleeping = rig(t, 1);
+  sleeping.threads.add(5, 7, sleeping.fileFd, 0);
+  t.is(backToBack(sleeping, 1, 200), 0);
+  t.is(sleeping.threads.spinReads, 0, 'spinUs 0: the threads sleep at once');
+
+  const probe = Buffer.alloc(4096);
+  const dropPages = () => execFileSync('dd', [`if=${spinning.file}`, 'iflag=nocache', 'count=0'], { stdio: 'pipe' });
+  dropPages();
+  if (native.preadNowait(spinning.fileFd, probe, 0, 4096, 0) === 4096) {
+    t.log('the disk half is skipped: this filesystem keeps the file in memory (tmpfs?), so no READ waits for a disk');
+    return;
+  }
+  // The first READ waits for the disk; the 19 after it, sent within 15 ms, find the page cache holding their bytes
+  // but no thread spinning. A preempted test thread takes longer than that; the attempt is then made again.
+  let checked = false;
+  for (let attempt = 0; attempt < 5 && !checked; attempt++) {
+    await sleep(25);
+    dropPages();
+    const before = spinning.threads.spinReads;
+    const start = performance.now();
+    t.is(backToBack(spinning, 1000 + attempt * 100, 20), 0);
+    checked = performance.now() - start < 15;
+    if (checked) t.is(spinning.threads.spinReads, before, 'no spin within 20 ms of a READ that waited for the disk');
+  }
+  t.true(checked, 'no attempt sent its 20 READs within 15 ms');
+  await sleep(25);
+  const before = spinning.threads.spinReads;
+  t.is(backToBack(spinning, 2000, 50), 0);
+  t.true(spinning.threads.spinReads > before, 'once no READ has waited for 20 ms, the threads spin again');
 });
 
 test.serial('other messages, and READs of other handles, reach the main thread unchanged and in order', async (t) => {
@@ -189,7 +252,7 @@ test.serial('a pause that gave up waiting for the threads still keeps a thread t
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nydus-rt-pause-'));
   fs.writeFileSync(path.join(dir, 'f'), content);
   const fileFd = fs.openSync(path.join(dir, 'f'), 'r');
-  const h = native.readThreadsStart(ours, 2, 64 * 1024, 16 * 1024, () => undefined);
+  const h = native.readThreadsStart(ours, 2, 64 * 1024, 16 * 1024, () => undefined, 50);
   if (typeof h === 'number') throw new Error(`readThreadsStart: ${h}`);
   t.teardown(() => {
     native.readThreadsClose(h);
@@ -364,6 +427,51 @@ test.serial('100 ms after their last READ the threads stop reading; a READ of a 
   t.true(r.threads.active);
   await forwardedCount(r, 1);
   t.deepEqual(r.forwarded, [waiting], 'woken: the waiting message is read and handed over');
+});
+
+test.serial('a READ the main thread read is handed to the threads, idle or not; one they cannot answer comes back marked, and is not taken again', async (t) => {
+  const r = rig(t);
+  r.threads.add(5, 7, r.fileFd, 0);
+  t.false(r.threads.handOver(6, 7, readRequest(1, 6, 7, 0, 10)), 'not registered: the main thread answers it');
+  await sleep(200);
+  t.false(r.threads.active, 'idle');
+  t.true(r.threads.handOver(5, 7, readRequest(2, 5, 7, 20, 30)), 'taken while idle');
+  const a = await r.reply();
+  t.is(a.unique, 2n);
+  t.deepEqual(a.data, r.content.subarray(20, 50));
+  t.true(r.threads.active, 'and the threads read /dev/fuse again');
+  t.deepEqual(r.forwarded, []);
+
+  // A map longer than the file: a READ past the file's end comes back short, which the main thread reports.
+  r.threads.add(8, 0, { size: 20_000, extents: [{ fileOffset: 0, length: 20_000, fd: r.fileFd, fdOffset: 0 }] }, 0);
+  const short = readRequest(3, 8, 0, 12_000, 4096);
+  t.true(r.threads.handOver(8, 0, short));
+  await forwardedCount(r, 1);
+  t.is(r.forwarded.length, 1);
+  t.true(r.forwarded[0].equals(short), 'handed back unchanged');
+  t.true((r.forwarded[0] as Buffer & { handedBack?: boolean }).handedBack, 'marked as handed back');
+  t.false(r.threads.handOver(8, 0, r.forwarded[0]), 'not taken a second time: the main thread answers it');
+
+  await r.threads.pause();
+  t.false(r.threads.handOver(5, 7, readRequest(4, 5, 7, 0, 10)), 'paused: the main thread answers it');
+  r.threads.resume();
+});
+
+test.serial('grow() starts one more thread up to the limit, and it answers READs', async (t) => {
+  const r = rig(t, 1);
+  r.threads.add(5, 7, r.fileFd, 0);
+  t.is(r.threads.grow(3), 2);
+  t.is(r.threads.grow(3), 3);
+  t.is(r.threads.grow(3), 0, 'at the limit');
+  // The socket pair is a stream: one request at a time. Each wakes one of the three waiting threads.
+  for (let i = 0; i < 30; i++) {
+    r.send(readRequest(100 + i, 5, 7, i * 100, 100));
+    const a = await r.reply();
+    t.is(a.unique, BigInt(100 + i));
+    t.deepEqual(a.data, r.content.subarray(i * 100, i * 100 + 100));
+  }
+  await r.threads.pause(); // resolves once every thread, the added ones too, has parked
+  t.false(r.threads.active);
 });
 
 /** Waits up to 1 s for onIdle to have been called more than `seen` times; returns the count. */

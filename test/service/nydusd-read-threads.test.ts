@@ -223,10 +223,13 @@ interface Readers {
  * dd readers of 2 MiB at each of `mibs` (past what the first read brought into any page cache). The tests used to
  * give them 300 ms to start; on a loaded machine that was not enough, so `waiting` watches their state instead.
  */
-function readersAt(d: RunningNydusd, mibs: number[]): Readers {
+function readersAt(d: RunningNydusd, mibs: number[], how: 'buffered' | 'direct' = 'buffered'): Readers {
   const pids: number[] = [];
+  // O_DIRECT in 4 KiB blocks: one small READ at a time per reader, which no readahead merges with the next.
+  const blocks = how === 'direct' ? (mib: number) => ['iflag=direct', 'bs=4k', `skip=${mib * 256}`, 'count=512']
+    : (mib: number) => ['bs=1M', `skip=${mib}`, 'count=2'];
   const sums = Promise.all(mibs.map((mib) => new Promise<string>((resolve, reject) => {
-    const child = execFile('dd', [`if=${path.join(d.mnt, 'big')}`, 'bs=1M', `skip=${mib}`, 'count=2', 'status=none'],
+    const child = execFile('dd', [`if=${path.join(d.mnt, 'big')}`, ...blocks(mib), 'status=none'],
       { timeout: 30_000, encoding: 'buffer', maxBuffer: 4 << 20 }, (err, stdout) => (err ? reject(err) : resolve(sha256(stdout))));
     pids.push(child.pid!);
   })));
@@ -261,6 +264,29 @@ e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage,
     t.is(listing, 'small\n6\n', 'listed and stat\'ed while the readers hang');
     t.false(finished, 'the readers were still waiting for the storage');
     t.is((await sessionMetrics(d)).reads_on_threads, readBefore, 'no READ answered since the storage stopped');
+  } finally {
+    await storage.client.call('Start');
+  }
+  checkReads(t, big, mibs, await sums);
+});
+
+e2e('rafs: with more readers hung on stalled storage than read threads, more threads start and the mount keeps answering', async (t) => {
+  const { storage, d, big } = await mountOnStorage(t);
+  await storage.client.call('Stop');
+  // Six O_DIRECT readers, twice the read threads: each READ beyond the third used to reach the main thread, whose
+  // synchronous pread of at most 64 KiB then hung it with the storage, and with it every request of the mount.
+  const mibs = [2, 4, 6, 8, 10, 12];
+  const { sums, waiting } = readersAt(d, mibs, 'direct');
+  let finished = false;
+  sums.then(() => { finished = true; }, () => undefined);
+  try {
+    await waiting;
+    await sleep(100);
+    const listing = await shell(`ls ${d.mnt}/dir && stat -c %s ${d.mnt}/dir/small`, 3_000);
+    t.is(listing, 'small\n6\n', 'listed and stat\'ed while six readers hang');
+    t.false(finished, 'the readers were still waiting for the storage');
+    const grown = d.stderr().match(/started one more/g)?.length ?? 0;
+    t.true(grown >= 3, `threads started for the stalled READs: ${grown}`);
   } finally {
     await storage.client.call('Start');
   }

@@ -12,6 +12,9 @@ export type PollHandle = object;
 export type ReadThreadsHandle = object;
 export type DirCursorHandle = object;
 
+/** A message the read threads pass to the main thread; handedBack: a READ it had handed to them (readThreadsServe). */
+export type HandedBack = Buffer & { handedBack?: boolean };
+
 export interface NativeAddon {
   pollStart(fd: number, events: number, cb: (status: number, events: number) => void): PollHandle | number;
   pollUpdate(handle: PollHandle, events: number): number;
@@ -85,10 +88,11 @@ export interface NativeAddon {
   /**
    * Threads that answer FUSE READs of registered (nodeid, fh) with pread on their fd; they read `fuseFd` only while
    * a handle is registered and they are not paused. Every other message they read goes to onMessages on the main
-   * thread. See daemon/native/src/read_threads.c.
+   * thread. After answering a READ from the page cache, a thread keeps reading the fd for an adaptive window of up
+   * to `spinUs` microseconds before it sleeps (0: never). See daemon/native/src/read_threads.c.
    */
   readThreadsStart(fuseFd: number, threads: number, msgBufSize: number, maxRead: number,
-    onMessages: (msgs: Buffer[], idle: boolean) => void): ReadThreadsHandle | number;
+    onMessages: (msgs: HandedBack[], idle: boolean) => void, spinUs?: number): ReadThreadsHandle | number;
   readThreadsAdd(h: ReadThreadsHandle, nodeid: number, fh: number, fd: number, tag: number): number;
   /**
    * Registers a handle whose file is `size` bytes made of pieces of other files: `extents` holds [fileOffset,
@@ -102,6 +106,12 @@ export interface NativeAddon {
   readThreadsRemove(h: ReadThreadsHandle, nodeid: number, fh: number): number;
   /** The threads read again (they stop 100 ms after the last READ they answered). */
   readThreadsWake(h: ReadThreadsHandle): number;
+  /**
+   * A READ of a registered handle that the main thread read: 1 when a thread will answer it (a copy is queued and
+   * they read again), 0 when the main thread must. One they cannot answer after all comes back through onMessages
+   * with `handedBack` set (see HandedBack), and so do those still queued when they are paused.
+   */
+  readThreadsServe(h: ReadThreadsHandle, msg: Buffer): number;
   /** 1 while the threads read /dev/fuse (registered, not paused, not idle), else 0. */
   readThreadsActive(h: ReadThreadsHandle): number;
   /**
@@ -118,8 +128,12 @@ export interface NativeAddon {
   readThreadsHoldLoop(h: ReadThreadsHandle, on: boolean): number;
   /** 1: every thread has been answering one READ for `ms` or more (a slow or hung file); 0: not. */
   readThreadsStalled(h: ReadThreadsHandle, ms: number): number;
+  /** Starts one more thread, up to `max` in all: returns how many there are now, or 0 when none was started. */
+  readThreadsGrow(h: ReadThreadsHandle, max: number): number;
   /** Times a thread woke for a request and found none left, another reader having taken it (since the start). */
   readThreadsEmptyReads(h: ReadThreadsHandle): number;
+  /** Requests a thread read while it kept reading after a READ it answered from the page cache (since the start). */
+  readThreadsSpinReads(h: ReadThreadsHandle): number;
   /** READs of image extents that waited for the disk, each of which read the image around it ahead (since the start). */
   readThreadsFetchesAround(h: ReadThreadsHandle): number;
 

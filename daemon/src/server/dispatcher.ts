@@ -147,12 +147,21 @@ export class Dispatcher implements ReplyChannel {
   }
 
   finished(req: Request, errno: number, bytes: number): void {
-    this.inFlight.delete(req.h.unique);
-    this.metrics.inFlight--;
     const ns = Number(process.hrtime.bigint() - req.started);
     const instance = this.opts.instanceOf ? this.opts.instanceOf(req.h.nodeid) : 0;
     this.metrics.record(instance, req.h.opcode, ns, errno, bytes);
     if (req.h.opcode === Opcode.WRITE && !errno) this.metrics.recordWrite(instance, req.buf.readUInt32LE(IN_HEADER_SIZE + 16));
+    this.settled(req);
+  }
+
+  handedOver(req: Request): void {
+    this.settled(req);
+  }
+
+  /** `req` is no longer ours to answer: once none is, drain() resolves. */
+  private settled(req: Request): void {
+    this.inFlight.delete(req.h.unique);
+    this.metrics.inFlight--;
     if (this.inFlight.size === 0 && this.drainWaiters.length) {
       for (const w of this.drainWaiters.splice(0)) w();
     }

@@ -12,6 +12,8 @@ export interface ReplyChannel {
   send(pieces: Buffer[], req: Request): void;
   /** Called once per request when it has been answered (or needs no answer). */
   finished(req: Request, errno: number, bytes: number): void;
+  /** The request is answered elsewhere (see Request.handedOver): no longer in flight here, and not counted. */
+  handedOver(req: Request): void;
   /** A non-filesystem error escaped a handler: a bug, logged, answered with EIO. */
   bug(req: Request, err: unknown): void;
 }
@@ -80,6 +82,13 @@ export class Request {
     reply.writeBigUInt64LE(this.h.unique, 8);
     this.channel.send([reply], this);
     this.channel.finished(this, -reply.readInt32LE(4), reply.length - OUT_HEADER_SIZE);
+  }
+
+  /** A READ the read threads took over (ReadOffload.mainRead): they answer it and count it. */
+  handedOver(): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.channel.handedOver(this);
   }
 
   /** For requests that get no reply (FORGET, BATCH_FORGET, INTERRUPT). */

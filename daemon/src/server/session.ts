@@ -37,8 +37,16 @@ export interface SessionAdoptOptions {
 }
 
 export const DEFAULT_READ_THREADS = 3;
-/** A READ that has kept every read thread busy this long (ms) has the main thread read /dev/fuse again meanwhile. */
+/**
+ * A READ that has kept every read thread busy this long (ms) starts one more of them, up to STALLED_THREADS_MAX in
+ * all; past that, the main thread reads /dev/fuse again meanwhile.
+ */
 const STALL_MS = 20;
+/**
+ * With storage that hangs, each further READ of it holds one more thread. Past this many, the main thread reads
+ * again: a READ of that storage reaching it holds it up too (its small reads are synchronous), and so the mount.
+ */
+const STALLED_THREADS_MAX = 16;
 /** Files read without an OPEN whose read maps (or lack of one) the session remembers, at most. */
 const MAX_UNOPENED = 1024;
 
@@ -51,6 +59,8 @@ export class FuseSession {
   private ended = false;
   private requestHooks: RequestHooks | undefined;
   private readThreads: ReadThreads | undefined;
+  /** How long a read thread keeps reading after a READ it answered from the page cache (us; see setBusyPoll). */
+  private readThreadSpinUs = 0;
   /** While the read threads read: checks whether they are all stuck (see watchForStalls). */
   private stallTimer: NodeJS.Timeout | undefined;
   /** Called when the kernel ends the connection (unmounted elsewhere, or aborted). */
@@ -94,9 +104,13 @@ export class FuseSession {
     return this.initState !== undefined && hasKernelPassthrough(this.initState);
   }
 
-  /** Polls /dev/fuse for up to `maxUs` microseconds when the queue runs dry (see BusyPoll); 0 turns it off. */
+  /**
+   * Polls /dev/fuse for up to `maxUs` microseconds when the queue runs dry (see BusyPoll), and so do the read
+   * threads after a READ answered from the page cache (started later); 0 turns it off.
+   */
   setBusyPoll(maxUs: number): void {
     this.channel.busyPoll = maxUs > 0 ? new BusyPoll(maxUs) : undefined;
+    this.readThreadSpinUs = maxUs;
   }
 
   get serving(): boolean {
@@ -134,8 +148,12 @@ export class FuseSession {
             this.readThreads?.remove(nodeid, fh);
             this.shareReading();
           },
-          mainRead: (nodeid, fh) => {
-            if (this.readThreads?.mainRead(nodeid, fh)) this.shareReading();
+          mainRead: (nodeid, fh, msg) => {
+            const threads = this.readThreads;
+            if (!threads) return false;
+            const handed = threads.handOver(nodeid, fh, msg);
+            if (handed || threads.mainRead(nodeid, fh)) this.shareReading();
+            return handed;
           },
           addUnopened: (nodeid) => this.addUnopened(nodeid, fs, instanceOf(nodeid)),
         } : undefined,
@@ -157,13 +175,21 @@ export class FuseSession {
     const threads = this.readThreads;
     const active = threads?.active ?? false;
     threads?.holdLoop(active);
-    this.channel.leaveTo(active && !threads!.stalled(STALL_MS));
+    this.channel.leaveTo(active && !(threads!.stalled(STALL_MS) && !this.growReadThreads(threads!)));
     this.watchForStalls(active);
+  }
+
+  /** Every read thread is stuck in one READ: starts one more; false when none could be started. */
+  private growReadThreads(threads: ReadThreads): boolean {
+    const count = threads.grow(STALLED_THREADS_MAX);
+    if (count > 0) this.log.warn('every read thread is stuck in a READ: started one more', { threads: count, stuckMs: STALL_MS });
+    return count > 0;
   }
 
   /**
    * While the threads read, every STALL_MS: if each of them is stuck in one READ (a file on slow or hung storage),
-   * the main thread reads again meanwhile, so that the mount's other requests are still answered.
+   * one more thread starts (or, past STALLED_THREADS_MAX, the main thread reads again meanwhile), so that the
+   * mount's other requests are still answered.
    */
   private watchForStalls(on: boolean): void {
     if (on && !this.stallTimer) {
@@ -182,7 +208,7 @@ export class FuseSession {
       if (!this.readThreads) {
         const maxRead = this.initState.maxWrite;
         this.readThreads = new ReadThreads(this.fd, this.readThreadCount, readBufferSize(maxRead), maxRead,
-          (msg) => this.dispatcher?.dispatch(msg), () => this.shareReading());
+          (msg) => this.dispatcher?.dispatch(msg), () => this.shareReading(), this.readThreadSpinUs);
       }
       this.readThreads.add(nodeid, fh, how, instance);
       this.shareReading();

@@ -49,7 +49,8 @@ SIGTERM or SIGINT, then unmounts and exits 0.
                             (O_DIRECT opens, or every open without kernel passthrough); 0: none (default 3)
   --read-ahead-kb N         the mount's readahead window (default 1024; 0 keeps the kernel's 128)
   --busy-poll-us N          keep polling /dev/fuse for up to N microseconds when it runs dry, adaptively, instead
-                            of sleeping at once (default ${DEFAULT_BUSY_POLL_US}; 0 turns it off)
+                            of sleeping at once; so do the read threads after a READ answered from the page cache
+                            (default ${DEFAULT_BUSY_POLL_US}; 0 turns it off)
   --no-kernel-passthrough   serve every read and write of passthrough_fs files in the daemon, even where the
                             kernel offers FUSE passthrough (Linux 6.9+; backing files on a non-stacked filesystem)
   --help, --version`;

@@ -9,7 +9,8 @@
  * order they read them. They read nothing while no handle is registered (no wake-ups for other workloads), while
  * paused (a stopped session reads no request), or once 100 ms have passed without a READ for them: a registered
  * file held open but not being read (a mapped library, say) then costs the mount's other requests nothing. A READ
- * of a registered handle that reaches the main thread meanwhile wakes them (mainRead).
+ * of a registered handle that reaches the main thread meanwhile is handed to them (handOver), and wakes them: the
+ * main thread never waits for such a file's storage, which may hang.
  *
  * While they read, the main thread's reader leaves every request to them (FuseChannel.leaveTo): with three readers
  * on the fd, a third of a sequential reader's READs went to the main thread, whose slower path held up the
@@ -17,7 +18,7 @@
  */
 import { E } from '../fs/errno';
 import type { ReadExtents } from '../fs/filesystem';
-import { native, ReadThreadsHandle } from '../native';
+import { HandedBack, native, ReadThreadsHandle } from '../native';
 
 const BUCKETS = 32;
 /** How long pause() first waits for the threads to park, blocking (they usually do within microseconds). */
@@ -57,6 +58,8 @@ export class ReadThreads {
     private readonly onMessage: (msg: Buffer) => void,
     /** Every thread stopped reading (idle, paused or the connection gone): the main thread must read again. */
     private readonly onIdle: () => void = () => undefined,
+    /** How long a thread may keep reading after a READ it answered from the page cache (us; 0: not at all). */
+    private readonly spinUs = 0,
   ) {}
 
   /**
@@ -92,6 +95,15 @@ export class ReadThreads {
     return true;
   }
 
+  /**
+   * A READ of (nodeid, fh) that the main thread read: true when a thread will answer it (handed over, and the
+   * threads read again); false when the main thread must: not registered, paused, or a READ they handed back.
+   */
+  handOver(nodeid: number, fh: number, msg: HandedBack): boolean {
+    if (!this.handle || this.paused || msg.handedBack || !this.keys.has(`${nodeid}:${fh}`)) return false;
+    return native.readThreadsServe(this.handle, msg) === 1;
+  }
+
   /** Whether handles are registered and the threads are not paused (they may be idle). */
   get reading(): boolean {
     return this.keys.size > 0 && !this.paused;
@@ -111,9 +123,22 @@ export class ReadThreads {
     return this.handle !== undefined && native.readThreadsStalled(this.handle, ms) === 1;
   }
 
+  /**
+   * Starts one more thread, up to `max` in all (for when every one is stuck in a READ of storage that hangs);
+   * returns how many there are now, or 0 when none was started.
+   */
+  grow(max: number): number {
+    return this.handle === undefined ? 0 : native.readThreadsGrow(this.handle, max);
+  }
+
   /** Times a thread woke for a request and found none left: each request should wake one thread, not all. */
   get emptyReads(): number {
     return this.handle === undefined ? 0 : native.readThreadsEmptyReads(this.handle);
+  }
+
+  /** Requests a thread read while it kept reading after a READ it answered from the page cache (no sleep, no wake-up). */
+  get spinReads(): number {
+    return this.handle === undefined ? 0 : native.readThreadsSpinReads(this.handle);
   }
 
   /** READs of image extents that had to wait for the disk: each read the aligned 128 KiB of the image around it ahead. */
@@ -178,7 +203,7 @@ export class ReadThreads {
     const h = native.readThreadsStart(this.fd, this.threads, this.msgBufSize, this.maxRead, (msgs, idle) => {
       this.deliver(msgs);
       if (idle) this.onIdle();
-    });
+    }, this.spinUs);
     if (typeof h === 'number') throw new Error(`cannot start the read threads: errno ${-h}`);
     return h;
   }

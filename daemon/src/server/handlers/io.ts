@@ -69,10 +69,11 @@ export function registerIoHandlers(t: HandlerTable): void {
     const fh = readU64(req.buf, off);
     const offset = readU64(req.buf, off + 8);
     const size = Math.min(req.buf.readUInt32LE(off + 16), s.maxWrite);
-    s.readOffload?.mainRead(req.h.nodeid, fh);
     // A file read whole at once (the small files of a tar, say) is not worth a read map.
     const more = offset > 0 || size > UNOPENED_READ_BYTES;
     if (more && fh === 0 && s.fs.openless) s.readOffload?.addUnopened(req.h.nodeid);
+    // The read threads answer it: this thread never waits for the file's storage (which may hang).
+    if (s.readOffload?.mainRead(req.h.nodeid, fh, req.buf)) return req.handedOver();
     settle(req, () => optional(s.fs, 'read')(req.ctx, req.h.nodeid, fh, offset, size), (data) => {
       req.replyData(data.length > size ? data.subarray(0, size) : data);
       readBuffers.give(data); // written: the kernel has its copy

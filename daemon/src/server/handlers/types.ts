@@ -11,8 +11,12 @@ export interface ReadOffload {
    * handle's fd any more.
    */
   remove(nodeid: number, fh: number): void;
-  /** A READ of the handle reached the READ handler (the threads had gone idle, or it is not registered). */
-  mainRead(nodeid: number, fh: number): void;
+  /**
+   * A READ of the handle reached the READ handler (the threads had gone idle or are all stuck, or it is not
+   * registered): true when the threads took `msg` over and answer it; false when the handler must (not
+   * registered, paused, or a READ they handed back). Either way they read again.
+   */
+  mainRead(nodeid: number, fh: number, msg: Buffer): boolean;
   /**
    * A READ of a file that was never opened (FileSystem.openless) reached the READ handler: its read map, if the
    * filesystem gives one (FileSystem.readExtents), is registered as handle 0 for a while (until unmounted, or
