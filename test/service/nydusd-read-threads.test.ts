@@ -189,12 +189,19 @@ function shell(cmd: string, timeoutMs: number): Promise<string> {
   });
 }
 
+/** A rafs mount `d` of an image with the file `big`, whose blob lives on `storage` (see mountOnStorage). */
+interface OnStorage {
+  storage: RunningNydusd;
+  d: RunningNydusd;
+  big: Buffer;
+}
+
 /**
  * A rafs mount whose blob lives on "storage": a second nydusd serving the blob's directory without kernel
  * passthrough; Stop it and it reads nothing. A first read has opened the blob (the storage still running) and built
  * the file's read map.
  */
-async function mountOnStorage(t: ExecutionContext): Promise<{ storage: RunningNydusd; d: RunningNydusd; big: Buffer }> {
+async function mountOnStorage(t: ExecutionContext): Promise<OnStorage> {
   const storage = await startNydusd(t, ['--no-kernel-passthrough']);
   await storage.waitState('DAEMON_STATE_RUNNING');
   const src = path.join(storage.dir, 'src');
@@ -248,49 +255,47 @@ function checkReads(t: ExecutionContext, big: Buffer, mibs: number[], got: strin
   mibs.forEach((mib, i) => t.is(got[i], sha256(big.subarray(mib << 20, (mib + 2) << 20)), `reader at ${mib} MiB`));
 }
 
-e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage, the main thread answers the mount\'s other requests', async (t) => {
-  const { storage, d, big } = await mountOnStorage(t);
-  const readBefore = (await sessionMetrics(d)).reads_on_threads;
+/**
+ * Stops the storage under `d`, starts readers at `mibs` and waits until every one blocks; then `ls` and `stat` of
+ * the mount must answer within 3 s while they still wait, and `during` checks more. Then the storage starts again
+ * and every reader must get its bytes.
+ */
+async function listWhileReadersHang(t: ExecutionContext, { storage, d, big }: OnStorage,
+  mibs: number[], how: 'buffered' | 'direct', during: () => Promise<void>): Promise<void> {
   await storage.client.call('Stop');
-  // Readers at three places in the file: each READ hangs in a read thread's pread on the stopped storage.
-  const mibs = [4, 8, 12];
-  const { sums, waiting } = readersAt(d, mibs);
+  const { sums, waiting } = readersAt(d, mibs, how);
   let finished = false;
   sums.then(() => { finished = true; }, () => undefined);
   try {
     await waiting;
-    await sleep(100); // and every read thread has been stuck long enough for the main thread to read again
+    await sleep(100); // and every read thread has been stuck long enough for the daemon to act on it
     const listing = await shell(`ls ${d.mnt}/dir && stat -c %s ${d.mnt}/dir/small`, 3_000);
-    t.is(listing, 'small\n6\n', 'listed and stat\'ed while the readers hang');
+    t.is(listing, 'small\n6\n', `listed and stat'ed while ${mibs.length} readers hang`);
     t.false(finished, 'the readers were still waiting for the storage');
-    t.is((await sessionMetrics(d)).reads_on_threads, readBefore, 'no READ answered since the storage stopped');
+    await during();
   } finally {
     await storage.client.call('Start');
   }
   checkReads(t, big, mibs, await sums);
+}
+
+e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage, the main thread answers the mount\'s other requests', async (t) => {
+  const mounted = await mountOnStorage(t);
+  const readBefore = (await sessionMetrics(mounted.d)).reads_on_threads;
+  // Readers at three places in the file: each READ hangs in a read thread's pread on the stopped storage.
+  await listWhileReadersHang(t, mounted, [4, 8, 12], 'buffered', async () => {
+    t.is((await sessionMetrics(mounted.d)).reads_on_threads, readBefore, 'no READ answered since the storage stopped');
+  });
 });
 
 e2e('rafs: with more readers hung on stalled storage than read threads, more threads start and the mount keeps answering', async (t) => {
-  const { storage, d, big } = await mountOnStorage(t);
-  await storage.client.call('Stop');
+  const mounted = await mountOnStorage(t);
   // Six O_DIRECT readers, twice the read threads: each READ beyond the third used to reach the main thread, whose
   // synchronous pread of at most 64 KiB then hung it with the storage, and with it every request of the mount.
-  const mibs = [2, 4, 6, 8, 10, 12];
-  const { sums, waiting } = readersAt(d, mibs, 'direct');
-  let finished = false;
-  sums.then(() => { finished = true; }, () => undefined);
-  try {
-    await waiting;
-    await sleep(100);
-    const listing = await shell(`ls ${d.mnt}/dir && stat -c %s ${d.mnt}/dir/small`, 3_000);
-    t.is(listing, 'small\n6\n', 'listed and stat\'ed while six readers hang');
-    t.false(finished, 'the readers were still waiting for the storage');
-    const grown = d.stderr().match(/started one more/g)?.length ?? 0;
+  await listWhileReadersHang(t, mounted, [2, 4, 6, 8, 10, 12], 'direct', async () => {
+    const grown = mounted.d.stderr().match(/started one more/g)?.length ?? 0;
     t.true(grown >= 3, `threads started for the stalled READs: ${grown}`);
-  } finally {
-    await storage.client.call('Start');
-  }
-  checkReads(t, big, mibs, await sums);
+  });
 });
 
 e2e('rafs: a Stop while read threads hang in READs on stalled storage waits for them without blocking the API, then Start serves again', async (t) => {
