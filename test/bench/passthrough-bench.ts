@@ -18,6 +18,7 @@ import { CleanupRegistry } from './lib/cleanup';
 import { Dataset, generateDataset } from './lib/dataset';
 import { profileServer } from './lib/profile-run';
 import { makeTempDir } from './lib/mounts';
+import { FLAG_LEGEND } from './lib/paired';
 import { comparisonTable, errorNotes } from './lib/report';
 import { runMatrix } from './lib/runner';
 import { canDropCaches } from './lib/timing';
@@ -118,6 +119,7 @@ async function run(opts: BenchOptions, cleanup: CleanupRegistry): Promise<void> 
     targets: names, subject: 'ours', baselines, flagAgainst: names.includes('bindfs') ? 'bindfs' : undefined,
   })}\n`);
   process.stdout.write('ours/X: our cost as a multiple of X\'s (time ratio; inverse IOPS ratio): above 1.00x = ours slower.\n');
+  process.stdout.write(`${FLAG_LEGEND}\n`);
   for (const note of errorNotes(workloads, results, names)) process.stdout.write(`error: ${note}\n`);
 
   if (profiled) {

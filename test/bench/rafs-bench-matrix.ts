@@ -4,9 +4,11 @@
  * stopped (a workload with runsPerRep does that many times per repetition, peers in turn). Repetitions interleave
  * peers so machine drift spreads over all of them, and the peers' order rotates from one run to the next, so that
  * none is always the first to read after a cache drop (see lib/runner.ts). The table has one row set per
- * variant of ours, rows = workload x cold/warm, columns = each peer's median figure and ours' cost factors.
+ * variant of ours, rows = workload x cold/warm, columns = each peer's median figure and ours' cost factors, and
+ * a flag where ours is slower than squashfuse, saying whether the paired runs show a real loss (lib/paired.ts).
  */
 import { CleanupRegistry } from './lib/cleanup';
+import { pairedRuns, slowerFlag } from './lib/paired';
 import { costFactor } from './lib/report';
 import { MatrixResults, rotated } from './lib/runner';
 import { Column, formatDuration, formatFactor, formatRate, formatTable } from './lib/table';
@@ -133,7 +135,7 @@ export function rafsTable(workloads: readonly Workload[], results: MatrixResults
           first ? ours.name : '', w.label, phase,
           figure(w, results, cell, spec.kernel), figure(w, results, cell, spec.squashfuse), figure(w, results, cell, ours.name),
           vsSquash === undefined ? '-' : formatFactor(vsSquash), vsKernel === undefined ? '-' : formatFactor(vsKernel),
-          vsSquash !== undefined && vsSquash > 1 ? `<- slower than ${spec.squashfuse}` : '',
+          slowerFlag(spec.squashfuse, vsSquash, pairedRuns(w, results.values(cell, ours.name), results.values(cell, spec.squashfuse))),
         ]);
         first = false;
       }

@@ -14,6 +14,7 @@ import * as path from 'path';
 import { CleanupRegistry } from './lib/cleanup';
 import { generateDataset } from './lib/dataset';
 import { makeTempDir } from './lib/mounts';
+import { FLAG_LEGEND } from './lib/paired';
 import { canDropCaches } from './lib/timing';
 import { runsNote, standardWorkloads, Workload } from './lib/workloads';
 import { buildBenchImages } from './rafs-bench-images';
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
       `  image builds: ${Object.entries(images.buildSeconds).map(([k, s]) => `${k} ${s.toFixed(1)} s`).join(', ')}`,
       '',
       rafsTable(workloads, results, { kernel: 'kernel', squashfuse: 'squashfuse', ours }),
+      FLAG_LEGEND,
       ...errorLines(workloads, results, peers).map((e) => `error: ${e}`),
     ];
     process.stdout.write(`${out.join('\n')}\n`);

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { CleanupRegistry } from './cleanup';
 import { summarizeCpuProfile, listCpuProfiles } from './cpu-profile';
 import { generateDataset } from './dataset';
+import { pairedRuns, signTestP, slowerFlag } from './paired';
 import { comparisonTable, costFactor } from './report';
 import { MatrixResults, rotated, runMatrix, runOnce } from './runner';
 import { formatTable } from './table';
@@ -59,13 +60,39 @@ test('costFactor() is above 1 whenever the subject is slower, for times and for 
 
 test('comparisonTable() flags rows where the subject is slower than the baseline or failed', (t) => {
   const results = new MatrixResults();
-  results.add('w', 'base', 100);
-  results.add('w', 'ours', 150);
+  for (let i = 0; i < 6; i++) {
+    results.add('w', 'base', 100 + i);
+    results.add('w', 'ours', 150 + i);
+  }
   results.add('r', 'base', 1000);
   results.fail('r', 'ours', 'EINVAL');
   const lines = comparisonTable([timeWorkload, iopsWorkload], results, { targets: ['base', 'ours'], subject: 'ours', baselines: ['base'], flagAgainst: 'base' }).split('\n');
-  t.regex(lines[2], /^w .*100 ms .*150 ms .*1\.50x .*<- slower than base$/);
+  t.regex(lines[2], /^w .*103 ms .*153 ms .*1\.49x .*<- slower than base \(in 6 of 6 runs\)$/);
   t.regex(lines[3], /^r .*1,000 IOPS .*error .*<- ours failed$/);
+});
+
+test('signTestP() is the exact two-sided sign test', (t) => {
+  t.is(signTestP(0, 0), 1);
+  t.is(signTestP(5, 5), 1);
+  t.is(signTestP(10, 0), 2 / 1024);
+  t.is(signTestP(0, 10), 2 / 1024);
+  // P(X <= 2) for n = 10: (1 + 10 + 45) / 1024, doubled.
+  t.true(Math.abs(signTestP(8, 2) - 112 / 1024) < 1e-12);
+  t.true(signTestP(300, 200) < 1e-5);
+});
+
+test('pairedRuns() counts the pairs the subject lost by cost, for times and rates, and refuses unequal runs', (t) => {
+  t.deepEqual(pairedRuns(timeWorkload, [10, 20, 30, 40], [11, 19, 30, 39]), { slower: 2, faster: 1, p: 1 });
+  t.like(pairedRuns(iopsWorkload, [100, 100, 100], [200, 200, 50]), { slower: 2, faster: 1 });
+  t.is(pairedRuns(timeWorkload, [1, 2], [1]), undefined);
+  t.is(pairedRuns(timeWorkload, [], []), undefined);
+});
+
+test('slowerFlag() calls a loss real only when the pairs say so, and says nothing when the subject is not slower', (t) => {
+  t.is(slowerFlag('peer', 0.9, { slower: 9, faster: 0, p: 0.004 }), '');
+  t.is(slowerFlag('peer', 1.2, { slower: 9, faster: 0, p: 0.004 }), '<- slower than peer (in 9 of 9 runs)');
+  t.is(slowerFlag('peer', 1.03, { slower: 8, faster: 7, p: 1 }), '~ peer: slower in 8 of 15 runs, within noise (p 1.00)');
+  t.is(slowerFlag('peer', 1.2, undefined), '<- slower than peer');
 });
 
 test('CleanupRegistry runs each step once, newest first, and goes on past a failing step', async (t) => {

@@ -2,8 +2,10 @@
  * Turns matrix results into the comparison table: one row per workload, one column per target's median figure,
  * then cost factors of a subject against baselines (how many times the subject's cost is the baseline's: time
  * ratio for time workloads, inverse IOPS ratio for rate workloads, so above 1.00x always means slower), and a
- * flag where the subject is slower than the chosen baseline.
+ * flag where the subject is slower than the chosen baseline, saying whether its runs paired with the baseline's
+ * show a real loss or noise (lib/paired.ts).
  */
+import { pairedRuns, slowerFlag } from './paired';
 import { MatrixResults } from './runner';
 import { Column, formatDuration, formatFactor, formatRate, formatTable } from './table';
 import { Workload } from './workloads';
@@ -29,9 +31,9 @@ function figure(workload: Workload, value: number | undefined, error: string | u
   return workload.metric === 'time' ? formatDuration(value) : formatRate(value, 'IOPS');
 }
 
-function flagText(subjectError: string | undefined, factor: number | undefined, spec: ComparisonSpec): string {
-  if (subjectError !== undefined) return `<- ${spec.subject} failed`;
-  return factor !== undefined && factor > 1 ? `<- slower than ${spec.flagAgainst}` : '';
+function flagText(workload: Workload, results: MatrixResults, factor: number | undefined, subject: string, against: string): string {
+  if (results.error(workload.id, subject) !== undefined) return `<- ${subject} failed`;
+  return slowerFlag(against, factor, pairedRuns(workload, results.values(workload.id, subject), results.values(workload.id, against)));
 }
 
 export function comparisonTable(workloads: readonly Workload[], results: MatrixResults, spec: ComparisonSpec): string {
@@ -52,7 +54,7 @@ export function comparisonTable(workloads: readonly Workload[], results: MatrixR
       w.label,
       ...spec.targets.map((t) => figure(w, results.median(w.id, t), results.error(w.id, t))),
       ...spec.baselines.map((b) => { const f = factor(b); return f === undefined ? undefined : formatFactor(f); }),
-      ...(spec.flagAgainst ? [flagText(results.error(w.id, spec.subject), flagFactor, spec)] : []),
+      ...(spec.flagAgainst ? [flagText(w, results, flagFactor, spec.subject, spec.flagAgainst)] : []),
     ];
   });
   return formatTable(columns, rows);
