@@ -93,6 +93,7 @@ test('slowerFlag() calls a loss real only when the pairs say so, and says nothin
   t.is(slowerFlag('peer', 1.2, { slower: 9, faster: 0, p: 0.004 }), '<- slower than peer (in 9 of 9 runs)');
   t.is(slowerFlag('peer', 1.03, { slower: 8, faster: 7, p: 1 }), '~ peer: slower in 8 of 15 runs, within noise (p 1.00)');
   t.is(slowerFlag('peer', 1.2, undefined), '<- slower than peer');
+  t.is(slowerFlag('peer', 1.5, { slower: 3, faster: 0, p: 0.25 }), '<- slower than peer (in 3 of 3 runs: too few pairs to test)');
 });
 
 test('CleanupRegistry runs each step once, newest first, and goes on past a failing step', async (t) => {

@@ -18,7 +18,8 @@ export interface PairedRuns {
 
 /** What the flags mean, for the benchmarks' legends. */
 export const FLAG_LEGEND = 'Where ours is slower, its runs are paired with the peer\'s (run i of each, taken in the same round):'
-  + ' "<- slower than" when ours lost more pairs than chance would give (sign test, p < 0.05), "~ peer ... within noise" when not.';
+  + ' "<- slower than" when ours lost more pairs than chance would give (sign test, p < 0.05) or there are too few pairs'
+  + ' to test (under 6), "~ peer ... within noise" when not.';
 
 /** Below this p-value a split of the pairs is called a real difference rather than noise. */
 export const SIGNIFICANT_P = 0.05;
@@ -61,12 +62,14 @@ export function pairedRuns(workload: Workload, subject: readonly number[], peer:
 /**
  * The flag of a row whose median factor against `peer` is `factor` (> 1: the subject slower): "<- slower than
  * bindfs (in 12 of 15 runs)" when the pairs say so, "~ bindfs: slower in 8 of 15 runs, within noise (p 0.61)" when
- * they do not; empty when the subject is not slower.
+ * they do not; empty when the subject is not slower. Below 6 pairs no split is significant (2 of 32 is 0.0625), so
+ * such a row keeps its flag and says it could not be tested.
  */
 export function slowerFlag(peer: string, factor: number | undefined, runs: PairedRuns | undefined): string {
   if (factor === undefined || !(factor > 1)) return '';
   if (runs === undefined) return `<- slower than ${peer}`;
   const split = `${runs.slower} of ${runs.slower + runs.faster} runs`;
+  if (signTestP(runs.slower + runs.faster, 0) >= SIGNIFICANT_P) return `<- slower than ${peer} (in ${split}: too few pairs to test)`;
   return runs.p < SIGNIFICANT_P && runs.slower > runs.faster
     ? `<- slower than ${peer} (in ${split})`
     : `~ ${peer}: slower in ${split}, within noise (p ${runs.p.toFixed(2)})`;
