@@ -474,6 +474,34 @@ test.serial('grow() starts one more thread up to the limit, and it answers READs
   t.false(r.threads.active);
 });
 
+test.serial('shrink() ends the added threads only once every thread is idle, and the rest go on answering READs', async (t) => {
+  const r = rig(t, 1);
+  r.threads.add(5, 7, r.fileFd, 0);
+  t.is(r.threads.grow(3), 2);
+  t.is(r.threads.grow(3), 3);
+  const answers = async (from: number) => {
+    for (let i = 0; i < 10; i++) {
+      r.send(readRequest(from + i, 5, 7, i * 100, 100));
+      const a = await r.reply();
+      t.is(a.unique, BigInt(from + i));
+      t.deepEqual(a.data, r.content.subarray(i * 100, i * 100 + 100));
+    }
+  };
+  await answers(100);
+  t.is(r.threads.shrink(1), 0, 'not while the threads are reading');
+  const seen = r.idles;
+  await idlesAfter(r, seen);
+  t.false(r.threads.active, 'idle');
+  t.is(r.threads.shrink(1), 1, 'idle: back to one thread');
+  t.is(r.threads.shrink(1), 0, 'nothing left to end');
+  t.true(r.threads.mainRead(5, 7), 'woken');
+  await answers(200);
+  t.is(r.threads.grow(2), 2, 'a thread can be added again in the freed place');
+  await answers(300);
+  await r.threads.pause(); // resolves once every thread has parked: the count is right after the shrink
+  t.false(r.threads.active);
+});
+
 /** Waits up to 1 s for onIdle to have been called more than `seen` times; returns the count. */
 async function idlesAfter(r: Rig, seen: number): Promise<number> {
   for (let i = 0; i < 200 && r.idles <= seen; i++) await sleep(5);

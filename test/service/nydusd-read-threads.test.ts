@@ -288,14 +288,19 @@ e2e('rafs: while every read thread hangs in a READ of a blob on stalled storage,
   });
 });
 
-e2e('rafs: with more readers hung on stalled storage than read threads, more threads start and the mount keeps answering', async (t) => {
+e2e('rafs: with more readers hung on stalled storage than read threads, more threads start and the mount keeps answering; once idle again, they end', async (t) => {
   const mounted = await mountOnStorage(t);
+  const { d, big } = mounted;
   // Six O_DIRECT readers, twice the read threads: each READ beyond the third used to reach the main thread, whose
   // synchronous pread of at most 64 KiB then hung it with the storage, and with it every request of the mount.
   await listWhileReadersHang(t, mounted, [2, 4, 6, 8, 10, 12], 'direct', async () => {
-    const grown = mounted.d.stderr().match(/started one more/g)?.length ?? 0;
+    const grown = d.stderr().match(/started one more/g)?.length ?? 0;
     t.true(grown >= 3, `threads started for the stalled READs: ${grown}`);
+    t.notRegex(d.stderr(), /the ones added for stuck READs ended/, 'not while READs hang');
   });
+  // The readers are done (listWhileReadersHang checked their bytes): the threads go idle 100 ms later.
+  await eventually(() => /the ones added for stuck READs ended[^\n]*"threads":3\b/.test(d.stderr()), 5_000, 'the added read threads to end');
+  checkReads(t, big, [3, 5, 7, 9], await readersAt(d, [3, 5, 7, 9], 'direct').sums);
 });
 
 e2e('rafs: a Stop while read threads hang in READs on stalled storage waits for them without blocking the API, then Start serves again', async (t) => {

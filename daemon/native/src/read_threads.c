@@ -37,7 +37,9 @@
  * readThreadsGrow(h, max) -> threads now | 0: starts one more thread, up to max in all (0: none started). Meant for
  *   when every thread is stuck in a READ of storage that hangs: a further READ of it then waits in the new thread,
  *   not in the main thread, which a READ reaching it would otherwise hold up (its small reads are synchronous).
- *   Threads added so stay until the close.
+ *   Threads added so stay until readThreadsShrink.
+ * readThreadsShrink(h, keep) -> threads now | 0: ends the threads past the first `keep`, if every thread is parked
+ *   (idle: none can be stuck in a READ, so joining them waits for nothing); 0 when nothing was ended.
  * readThreadsEmptyReads(h) -> number: times a thread woke for a request and found none left (since the start).
  * readThreadsSpinReads(h) -> number: requests a thread read while spinning after a READ (since the start).
  * readThreadsFetchesAround(h) -> number: READs of image extents that waited for the disk, each of which read the
@@ -119,6 +121,7 @@ typedef struct {
   uint64_t busy_since;  /* atomic, CLOCK_MONOTONIC ns: handling a message it read since then; 0: not */
   /* Its spin after a READ (see adapt_spin): the window now, and when the last one ran out (0: accounted for). */
   uint64_t spin_ns, dry_at;
+  int retire;           /* set under mu by readThreadsShrink while it is parked: it ends instead of reading again */
 } worker;
 
 typedef struct read_threads {
@@ -421,8 +424,8 @@ static message *take_handed(read_threads *s) {
   return m;
 }
 
-/* Waits until the threads should read; returns 0 when they should end. */
-static int wait_for_work(read_threads *s) {
+/* Waits until the thread should read; returns 0 when it should end (the threads close, or it retires). */
+static int wait_for_work(read_threads *s, worker *w) {
   pthread_mutex_lock(&s->mu);
   while (!s->exiting && (s->paused || s->registered == 0 || s->dead || (active_ms(s) == 0 && s->handed == 0))) {
     if (++s->parked == s->nthreads) {
@@ -433,8 +436,9 @@ static int wait_for_work(read_threads *s) {
     }
     pthread_cond_wait(&s->wake, &s->mu);
     s->parked--;
+    if (w->retire) break;
   }
-  int go = !s->exiting;
+  int go = !s->exiting && !w->retire;
   pthread_mutex_unlock(&s->mu);
   return go;
 }
@@ -508,7 +512,7 @@ static void *thread_main(void *arg) {
   read_threads *s = w->s;
   uint8_t *msg = w->msg, *data = w->data;
   int spin = 0; /* the last message was a READ answered from the page cache */
-  while (wait_for_work(s)) {
+  while (wait_for_work(s, w)) {
     message *handed = take_handed(s);
     const uint8_t *in = msg;
     ssize_t n;
@@ -1034,6 +1038,37 @@ static napi_value rt_grow(napi_env env, napi_callback_info info) {
   return num(env, added ? now : 0);
 }
 
+/* readThreadsShrink(h, keep): see the comment atop. Only while every thread is parked, so that each one told to
+ * retire is waiting on `wake` and ends as soon as it wakes: the joins below wait for nothing else. Like grow(), only
+ * the main thread changes nthreads; the threads kept, woken by the broadcast too, find nothing to do and park again. */
+static napi_value rt_shrink(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  read_threads *s = get_threads(env, argv[0]);
+  int keep = arg_int(env, argv[1]);
+  if (!s || s->closed || keep < 1) return num(env, 0);
+  pthread_mutex_lock(&s->mu);
+  int from = s->nthreads;
+  if (s->exiting || from <= keep || s->parked != from) {
+    pthread_mutex_unlock(&s->mu);
+    return num(env, 0);
+  }
+  for (int i = keep; i < from; i++) s->workers[i].retire = 1;
+  pthread_cond_broadcast(&s->wake);
+  pthread_mutex_unlock(&s->mu);
+  for (int i = keep; i < from; i++) pthread_join(s->workers[i].thread, NULL);
+  pthread_mutex_lock(&s->mu);
+  s->nthreads = keep;
+  pthread_mutex_unlock(&s->mu);
+  for (int i = keep; i < from; i++) {
+    worker *w = &s->workers[i];
+    free(w->msg);
+    free(w->data);
+    if (w->epfd >= 0) close(w->epfd);
+    memset(w, 0, sizeof *w);
+  }
+  return num(env, keep);
+}
+
 static napi_value rt_empty_reads(napi_env env, napi_callback_info info) {
   ARGS(1);
   read_threads *s = get_threads(env, argv[0]);
@@ -1097,6 +1132,7 @@ void register_read_threads(napi_env env, napi_value exports) {
   export_fn(env, exports, "readThreadsStats", rt_stats);
   export_fn(env, exports, "readThreadsServe", rt_serve);
   export_fn(env, exports, "readThreadsGrow", rt_grow);
+  export_fn(env, exports, "readThreadsShrink", rt_shrink);
   export_fn(env, exports, "readThreadsEmptyReads", rt_empty_reads);
   export_fn(env, exports, "readThreadsSpinReads", rt_spin_reads);
   export_fn(env, exports, "readThreadsFetchesAround", rt_fetches_around);

@@ -130,6 +130,8 @@ export interface NativeAddon {
   readThreadsStalled(h: ReadThreadsHandle, ms: number): number;
   /** Starts one more thread, up to `max` in all: returns how many there are now, or 0 when none was started. */
   readThreadsGrow(h: ReadThreadsHandle, max: number): number;
+  /** Ends the threads past the first `keep` if every thread is parked: returns how many are left, or 0 when none ended. */
+  readThreadsShrink(h: ReadThreadsHandle, keep: number): number;
   /** Times a thread woke for a request and found none left, another reader having taken it (since the start). */
   readThreadsEmptyReads(h: ReadThreadsHandle): number;
   /** Requests a thread read while it kept reading after a READ it answered from the page cache (since the start). */

@@ -39,7 +39,7 @@ export interface SessionAdoptOptions {
 export const DEFAULT_READ_THREADS = 3;
 /**
  * A READ that has kept every read thread busy this long (ms) starts one more of them, up to STALLED_THREADS_MAX in
- * all; past that, the main thread reads /dev/fuse again meanwhile.
+ * all; past that, the main thread reads /dev/fuse again meanwhile. The added threads end once all are idle again.
  */
 const STALL_MS = 20;
 /**
@@ -63,6 +63,8 @@ export class FuseSession {
   private readThreadSpinUs = 0;
   /** While the read threads read: checks whether they are all stuck (see watchForStalls). */
   private stallTimer: NodeJS.Timeout | undefined;
+  /** Read threads were added for stuck READs and have not ended yet (see shrinkReadThreads). */
+  private grownReadThreads = false;
   /** Called when the kernel ends the connection (unmounted elsewhere, or aborted). */
   onEnd?: (errno: number) => void;
 
@@ -177,13 +179,26 @@ export class FuseSession {
     threads?.holdLoop(active);
     this.channel.leaveTo(active && !(threads!.stalled(STALL_MS) && !this.growReadThreads(threads!)));
     this.watchForStalls(active);
+    if (threads && !active && this.grownReadThreads) this.shrinkReadThreads(threads);
   }
 
   /** Every read thread is stuck in one READ: starts one more; false when none could be started. */
   private growReadThreads(threads: ReadThreads): boolean {
     const count = threads.grow(STALLED_THREADS_MAX);
     if (count > 0) this.log.warn('every read thread is stuck in a READ: started one more', { threads: count, stuckMs: STALL_MS });
+    if (count > 0) this.grownReadThreads = true;
     return count > 0;
+  }
+
+  /**
+   * The threads went idle after some were added for stuck READs: the storage answered them all, so the added
+   * ones end (each holds its buffers, about 2 MiB). Only while every thread is parked; otherwise at the next idle.
+   */
+  private shrinkReadThreads(threads: ReadThreads): void {
+    const count = threads.shrink(this.readThreadCount);
+    if (count === 0) return;
+    this.grownReadThreads = false;
+    this.log.info('the read threads are idle again: the ones added for stuck READs ended', { threads: count });
   }
 
   /**

@@ -131,6 +131,14 @@ export class ReadThreads {
     return this.handle === undefined ? 0 : native.readThreadsGrow(this.handle, max);
   }
 
+  /**
+   * Ends the threads past the first `keep` (those grow() added), but only while every thread is parked: none is
+   * stuck in a READ then, so this waits for nothing. Returns how many are left, or 0 when none was ended.
+   */
+  shrink(keep: number): number {
+    return this.handle === undefined ? 0 : native.readThreadsShrink(this.handle, keep);
+  }
+
   /** Times a thread woke for a request and found none left: each request should wake one thread, not all. */
   get emptyReads(): number {
     return this.handle === undefined ? 0 : native.readThreadsEmptyReads(this.handle);
