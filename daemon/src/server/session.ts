@@ -185,9 +185,10 @@ export class FuseSession {
   /** Every read thread is stuck in one READ: starts one more; false when none could be started. */
   private growReadThreads(threads: ReadThreads): boolean {
     const count = threads.grow(STALLED_THREADS_MAX);
-    if (count > 0) this.log.warn('every read thread is stuck in a READ: started one more', { threads: count, stuckMs: STALL_MS });
-    if (count > 0) this.grownReadThreads = true;
-    return count > 0;
+    if (count === 0) return false;
+    this.grownReadThreads = true;
+    this.log.warn('every read thread is stuck in a READ: started one more', { threads: count, stuckMs: STALL_MS });
+    return true;
   }
 
   /**
