@@ -464,12 +464,7 @@ test.serial('grow() starts one more thread up to the limit, and it answers READs
   t.is(r.threads.grow(3), 3);
   t.is(r.threads.grow(3), 0, 'at the limit');
   // The socket pair is a stream: one request at a time. Each wakes one of the three waiting threads.
-  for (let i = 0; i < 30; i++) {
-    r.send(readRequest(100 + i, 5, 7, i * 100, 100));
-    const a = await r.reply();
-    t.is(a.unique, BigInt(100 + i));
-    t.deepEqual(a.data, r.content.subarray(i * 100, i * 100 + 100));
-  }
+  t.is(backToBack(r, 100, 30), 0);
   await r.threads.pause(); // resolves once every thread, the added ones too, has parked
   t.false(r.threads.active);
 });
@@ -479,25 +474,16 @@ test.serial('shrink() ends the added threads only once every thread is idle, and
   r.threads.add(5, 7, r.fileFd, 0);
   t.is(r.threads.grow(3), 2);
   t.is(r.threads.grow(3), 3);
-  const answers = async (from: number) => {
-    for (let i = 0; i < 10; i++) {
-      r.send(readRequest(from + i, 5, 7, i * 100, 100));
-      const a = await r.reply();
-      t.is(a.unique, BigInt(from + i));
-      t.deepEqual(a.data, r.content.subarray(i * 100, i * 100 + 100));
-    }
-  };
-  await answers(100);
+  t.is(backToBack(r, 100, 10), 0);
   t.is(r.threads.shrink(1), 0, 'not while the threads are reading');
   const seen = r.idles;
   await idlesAfter(r, seen);
   t.false(r.threads.active, 'idle');
   t.is(r.threads.shrink(1), 1, 'idle: back to one thread');
   t.is(r.threads.shrink(1), 0, 'nothing left to end');
-  t.true(r.threads.mainRead(5, 7), 'woken');
-  await answers(200);
+  t.is(backToBack(r, 200, 10), 0, 'the thread left answers');
   t.is(r.threads.grow(2), 2, 'a thread can be added again in the freed place');
-  await answers(300);
+  t.is(backToBack(r, 300, 10), 0);
   await r.threads.pause(); // resolves once every thread has parked: the count is right after the shrink
   t.false(r.threads.active);
 });
