@@ -614,12 +614,17 @@ static void on_async(uv_async_t *h) {
   napi_close_handle_scope(env, scope);
 }
 
+/* Frees a worker's buffers and epoll set (its thread has ended, or never started) and clears it for a later start. */
+static void release_worker(worker *w) {
+  free(w->msg);
+  free(w->data);
+  if (w->epfd >= 0) close(w->epfd);
+  memset(w, 0, sizeof *w);
+  w->epfd = -1;
+}
+
 static void free_threads(read_threads *s) {
-  for (int i = 0; i < s->nthreads; i++) {
-    free(s->workers[i].msg);
-    free(s->workers[i].data);
-    if (s->workers[i].epfd >= 0) close(s->workers[i].epfd);
-  }
+  for (int i = 0; i < s->nthreads; i++) release_worker(&s->workers[i]);
   for (int i = 0; i < TABLE_BUCKETS; i++) {
     handle_entry *e = s->table[i];
     while (e) {
@@ -724,11 +729,7 @@ static int start_worker(read_threads *s, worker *w) {
   w->data = malloc(s->max_read);
   w->epfd = thread_epoll(s);
   if (w->msg && w->data && pthread_create(&w->thread, NULL, thread_main, w) == 0) return 0;
-  free(w->msg);
-  free(w->data);
-  w->msg = w->data = NULL;
-  if (w->epfd >= 0) close(w->epfd);
-  w->epfd = -1;
+  release_worker(w);
   return -1;
 }
 
@@ -1059,13 +1060,7 @@ static napi_value rt_shrink(napi_env env, napi_callback_info info) {
   pthread_mutex_lock(&s->mu);
   s->nthreads = keep;
   pthread_mutex_unlock(&s->mu);
-  for (int i = keep; i < from; i++) {
-    worker *w = &s->workers[i];
-    free(w->msg);
-    free(w->data);
-    if (w->epfd >= 0) close(w->epfd);
-    memset(w, 0, sizeof *w);
-  }
+  for (int i = keep; i < from; i++) release_worker(&s->workers[i]);
   return num(env, keep);
 }
 
